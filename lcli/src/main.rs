@@ -1,0 +1,141 @@
+//! `lcli`: developer and testnet-coordinator tools (state roots, SSZ pretty-printing, interop
+//! genesis, offline state transitions).
+
+mod network;
+mod transition;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use network::NetworkArg;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "lcli", version, about = "Fresnel developer and testnet tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a BeaconState's hash_tree_root and genesis_validators_root.
+    StateRoot {
+        #[command(flatten)]
+        network: NetworkArg,
+        /// SSZ-encoded BeaconState.
+        file: PathBuf,
+    },
+    /// Print an SSZ file as Beacon API JSON.
+    PrettySsz {
+        /// Container name, e.g. BeaconState, SignedBeaconBlock, Attestation.
+        #[arg(long = "type")]
+        type_name: String,
+        #[command(flatten)]
+        network: NetworkArg,
+        /// SSZ-encoded file.
+        file: PathBuf,
+    },
+    /// Build the interop ("mocked start") genesis state.
+    InteropGenesis {
+        /// Number of interop validators.
+        #[arg(long)]
+        count: u64,
+        /// Genesis time (unix seconds).
+        #[arg(long)]
+        genesis_time: u64,
+        #[command(flatten)]
+        network: NetworkArg,
+        /// Where to write the SSZ state.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Apply N empty slots to a state; print the post-state root and timings.
+    SkipSlots {
+        #[command(flatten)]
+        network: NetworkArg,
+        /// SSZ-encoded pre-state.
+        #[arg(long = "pre-state")]
+        pre_state: PathBuf,
+        /// Number of slots to apply.
+        #[arg(long)]
+        slots: u64,
+        /// Write the post-state here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Apply SignedBeaconBlock files in order; print the post-state root and timings.
+    TransitionBlocks {
+        #[command(flatten)]
+        network: NetworkArg,
+        /// SSZ-encoded pre-state.
+        #[arg(long = "pre-state")]
+        pre_state: PathBuf,
+        /// SSZ-encoded SignedBeaconBlocks, applied in order.
+        #[arg(required = true)]
+        blocks: Vec<PathBuf>,
+        /// Skip signature verification (trusted replay).
+        #[arg(long)]
+        no_signature_verification: bool,
+        /// Write the post-state here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::StateRoot { network, file } => {
+            let network = network.load()?;
+            let bytes = read(&file)?;
+            network::with_eth_spec!(network.eth_spec_id, E, {
+                transition::print_state_root::<E>(&bytes)
+            })
+        }
+        Command::PrettySsz { type_name, network, file } => {
+            let network = network.load()?;
+            let bytes = read(&file)?;
+            let json = network::with_eth_spec!(network.eth_spec_id, E, {
+                transition::pretty_ssz::<E>(&type_name, &bytes)
+            })?;
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(())
+        }
+        Command::InteropGenesis { count, genesis_time, network, output } => {
+            let network = network.load()?;
+            network::with_eth_spec!(network.eth_spec_id, E, {
+                transition::interop_genesis::<E>(count, genesis_time, &network.spec, &output)
+            })
+        }
+        Command::SkipSlots { network, pre_state, slots, output } => {
+            let network = network.load()?;
+            let bytes = read(&pre_state)?;
+            network::with_eth_spec!(network.eth_spec_id, E, {
+                transition::skip_slots::<E>(&bytes, slots, &network.spec, output.as_deref())
+            })
+        }
+        Command::TransitionBlocks { network, pre_state, blocks, no_signature_verification, output } => {
+            let network = network.load()?;
+            let bytes = read(&pre_state)?;
+            network::with_eth_spec!(network.eth_spec_id, E, {
+                transition::transition_blocks::<E>(
+                    &bytes,
+                    &blocks,
+                    !no_signature_verification,
+                    &network.spec,
+                    output.as_deref(),
+                )
+            })
+        }
+    }
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
