@@ -108,6 +108,29 @@ fetch_v101() {
   touch "$dir/.complete"
 }
 
+# --- Vectors to run ------------------------------------------------------------------------------
+
+# (suite, directory) pairs, prepared before the build so that a missing set fails fast.
+TO_RUN=()
+V101_MISSING=0
+if [ -n "$VECTORS" ]; then
+  TO_RUN+=("$SUITE" "$VECTORS")
+else
+  if [ "$SUITE" = "v0.12.3" ] || [ "$SUITE" = "all" ]; then
+    fetch_v012
+    TO_RUN+=(v0.12.3 "$CACHE/v0.12.3")
+  fi
+  if [ "$SUITE" = "v1.0.1" ] || [ "$SUITE" = "all" ]; then
+    if fetch_v101; then
+      TO_RUN+=(v1.0.1 "$CACHE/v1.0.1")
+    elif [ "$SUITE" = "v1.0.1" ]; then
+      die "the v1.0.1 vectors come from ../shared/spec-tests/ beside the clone ($V101_TARBALL is missing); the prebuilt release tarball cannot be downloaded here"
+    else
+      V101_MISSING=1
+    fi
+  fi
+fi
+
 # --- Build ---------------------------------------------------------------------------------------
 
 echo "spec-tests: building ef_tests (dev profile)" >&2
@@ -164,27 +187,21 @@ run_suite() {
   fi
 }
 
-if [ -n "$VECTORS" ]; then
-  run_suite "$SUITE" "$VECTORS"
-else
-  if [ "$SUITE" = "v0.12.3" ] || [ "$SUITE" = "all" ]; then
-    fetch_v012
-    run_suite v0.12.3 "$CACHE/v0.12.3"
-  fi
-  if [ "$SUITE" = "v1.0.1" ] || [ "$SUITE" = "all" ]; then
-    if fetch_v101; then
-      run_suite v1.0.1 "$CACHE/v1.0.1"
-    elif [ "$SUITE" = "v1.0.1" ]; then
-      die "the v1.0.1 vectors come from ../shared/spec-tests/ beside the clone ($V101_TARBALL is missing); the prebuilt release tarball cannot be downloaded here"
-    elif [ "${CI:-}" = "true" ]; then
-      echo "FAIL v1.0.1: $V101_TARBALL is missing, and CI needs both suites"
-      FAILED=$((FAILED + 1))
-    else
-      echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-      echo "!!! v1.0.1 vectors were NOT run: $V101_TARBALL is missing"
-      echo "!!! (the set comes from ../shared/spec-tests beside the clone)"
-      echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-    fi
+i=0
+while [ $i -lt ${#TO_RUN[@]} ]; do
+  run_suite "${TO_RUN[$i]}" "${TO_RUN[$((i + 1))]}"
+  i=$((i + 2))
+done
+
+if [ "$V101_MISSING" -eq 1 ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL v1.0.1: $V101_TARBALL is missing, and CI needs both suites"
+    FAILED=$((FAILED + 1))
+  else
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+    echo "!!! v1.0.1 vectors were NOT run: $V101_TARBALL is missing"
+    echo "!!! (the set comes from ../shared/spec-tests beside the clone)"
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
   fi
 fi
 

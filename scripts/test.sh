@@ -15,11 +15,16 @@ if [[ "${SKIP_LINTS:-0}" != 1 ]]; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
+# The vectors first: they are fetched and cached here, and some integration tests read them.
+step "conformance runner self-test (corrupted vectors must fail)"
+scripts/spec-tests.sh --self-test
+
 step "unit and integration tests"
 cargo test --workspace --locked
 
-step "conformance runner self-test (corrupted vectors must fail)"
-scripts/spec-tests.sh --self-test
+step "BLS vectors with the pure-Rust backend (feature pure_rust)"
+BLS_VECTORS_DIR="${FRESNEL_CACHE:-$HOME/.cache/fresnel}/spec-tests/v1.0.1/general/phase0/bls" \
+    cargo test --locked -p bls --features pure_rust
 
 step "conformance vectors"
 scripts/spec-tests.sh --suite all --preset all

@@ -104,7 +104,7 @@ fn run(cli: Cli) -> Result<()> {
             let json = network::with_eth_spec!(network.eth_spec_id, E, {
                 transition::pretty_ssz::<E>(&type_name, &bytes)
             })?;
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            println!("{json}");
             Ok(())
         }
         Command::InteropGenesis { count, genesis_time, network, output } => {

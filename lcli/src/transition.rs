@@ -22,11 +22,11 @@ pub fn print_state_root<E: EthSpec>(bytes: &[u8]) -> Result<()> {
 }
 
 /// `lcli pretty-ssz`: decode `bytes` as the named container and return its Beacon API JSON.
-pub fn pretty_ssz<E: EthSpec>(type_name: &str, bytes: &[u8]) -> Result<serde_json::Value> {
+pub fn pretty_ssz<E: EthSpec>(type_name: &str, bytes: &[u8]) -> Result<String> {
     macro_rules! json_of {
         ($($name:literal => $ty:ty),* $(,)?) => {
             match type_name {
-                $($name => serde_json::to_value(decode::<$ty>(bytes, $name)?)?,)*
+                $($name => serde_json::to_string_pretty(&decode::<$ty>(bytes, $name)?)?,)*
                 other => bail!("unknown type {other:?}; known: {}", [$($name),*].join(", ")),
             }
         };

@@ -48,9 +48,10 @@
 //! The first marker present in the file whose value equals the detected preset's value in
 //! exactly one era decides the era; if no marker decides, the era is v1.0 (the spec Fresnel
 //! implements). A later marker that points to the other era only causes a warning. Results on
-//! the real files (`testnets/`, `/work/shared/networks`): mainnet, Pyrmont, Prater → v1.0 (via
-//! multiplier 1); Spadina, Zinken → v0.12 (multiplier 3); Medalla, Altona → v0.12 (no multiplier,
-//! inactivity quotient 2**24), so their missing `PROPORTIONAL_SLASHING_MULTIPLIER` defaults to 3.
+//! the real files (`testnets/`, plus Witti and Lighthouse's copies in `tests/fixtures/`):
+//! mainnet, Pyrmont, Prater → v1.0 (via multiplier 1); Spadina, Zinken → v0.12 (multiplier 3);
+//! Medalla, Altona → v0.12 (no multiplier, inactivity quotient 2**24), so their missing
+//! `PROPORTIONAL_SLASHING_MULTIPLIER` defaults to 3.
 //!
 //! **v0.11 configs are rejected** ([`ConfigError::Unsupported`]): a file with `MIN_GENESIS_DELAY`
 //! or `PERSISTENT_COMMITTEE_PERIOD` (v0.11 names of `GENESIS_DELAY` / `SHARD_COMMITTEE_PERIOD`),

@@ -142,3 +142,26 @@ fn every_key_sets_its_own_field() {
         assert!(found, "{item} not in {debug}");
     }
 }
+
+#[test]
+fn type_level_preset_names_the_misfit() {
+    let mut yaml = V101_MAINNET.replace(
+        "SLOTS_PER_HISTORICAL_ROOT: 8192",
+        "SLOTS_PER_HISTORICAL_ROOT: 64",
+    );
+    let err = parse_config(&yaml, "t")
+        .unwrap()
+        .spec
+        .type_level_preset()
+        .unwrap_err();
+    assert!(err.starts_with("SLOTS_PER_HISTORICAL_ROOT = 64"), "{err}");
+    yaml = V101_MINIMAL.replace("MAX_ATTESTATIONS: 128", "MAX_ATTESTATIONS: 100");
+    let err = parse_config(&yaml, "t")
+        .unwrap()
+        .spec
+        .type_level_preset()
+        .unwrap_err();
+    assert!(err.starts_with("MAX_ATTESTATIONS = 100"), "{err}");
+    let minimal_v012 = ChainSpec::minimal_v012();
+    assert_eq!(minimal_v012.type_level_preset(), Ok(EthSpecId::Minimal));
+}

@@ -154,47 +154,28 @@ impl PresetContext {
         };
         match eth2_config::parse_config(&text, &source) {
             Ok(loaded) => {
-                // Compared through `Debug` (field by field) so that this also works while
-                // `eth2_config` carries its own copy of the `ChainSpec` definition.
-                let builtin_text = format!("{builtin:#?}");
-                let loaded_text = format!("{:#?}", loaded.spec);
-                if loaded_text != builtin_text {
+                let spec = loaded.spec;
+                if spec == builtin {
+                    ctx.spec_source = format!("{source} (equal to the built-in config)");
+                } else {
                     ctx.config_problems.push(format!(
                         "{source} differs from the built-in {suite} {preset} config: {}",
-                        text_diff(&builtin_text, &loaded_text)
+                        text_diff(&format!("{builtin:#?}"), &format!("{spec:#?}"))
                     ));
+                    ctx.spec_source = source.clone();
                 }
                 let wanted = eth_spec_id(suite, preset);
-                match loaded.spec.type_level_preset() {
-                    Ok(id) if id.as_str() == wanted.as_str() => {}
+                match spec.type_level_preset() {
+                    Ok(id) if id == wanted => {}
                     Ok(id) => ctx.config_problems.push(format!(
-                        "{source}: its list lengths fit the {} preset, but the {preset} cases \
-                         run with {wanted}",
-                        id.as_str()
+                        "{source}: its list lengths fit the {id} preset, but the {preset} cases \
+                         run with {wanted}"
                     )),
                     Err(e) => ctx
                         .config_problems
                         .push(format!("{source}: list lengths fit no preset: {e}")),
                 }
-                let loaded_any: &dyn std::any::Any = &loaded.spec;
-                match loaded_any.downcast_ref::<ChainSpec>() {
-                    Some(spec) => {
-                        ctx.spec = spec.clone();
-                        ctx.spec_source = if loaded_text == builtin_text {
-                            format!("{source} (equal to the built-in config)")
-                        } else {
-                            source
-                        };
-                    }
-                    None if loaded_text == builtin_text => {
-                        // Same values; the built-in value is the one of the right type.
-                        ctx.spec_source = format!("{source} (equal to the built-in config)");
-                    }
-                    None => ctx.config_problems.push(format!(
-                        "{source}: eth2_config returns a ChainSpec type other than types::ChainSpec, \
-                         so the cases run with the built-in config"
-                    )),
-                }
+                ctx.spec = spec;
             }
             Err(e) => ctx
                 .config_problems

@@ -4,14 +4,18 @@
 use crate::helpers::accessors::get_active_validator_indices;
 use crate::helpers::misc::compute_domain;
 use crate::helpers::GENESIS_EPOCH;
-use crate::per_block_processing::{process_deposit, BlockProcessingError};
+use crate::per_block_processing::deposit::apply_deposit;
+use crate::per_block_processing::signature_sets::deposit_signature_set;
+use crate::per_block_processing::BlockProcessingError;
+use rayon::prelude::*;
+use std::collections::HashMap;
 use merkle_proof::{DepositTree, MerkleError};
 use safe_arith::{ArithError, SafeArith};
 use tree_hash::TreeHash;
 use types::signing::compute_signing_root;
 use types::{
     BeaconBlockBody, BeaconBlockHeader, BeaconState, ChainSpec, Deposit, DepositData, Eth1Data,
-    EthSpec, FixedVector, Fork, Hash256, SignatureBytes,
+    EthSpec, FixedVector, Fork, Hash256, PublicKeyBytes, SignatureBytes,
 };
 
 /// Why a genesis state could not be built.
@@ -57,12 +61,25 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(
     };
     state.randao_mixes = FixedVector::from_elem(eth1_block_hash);
 
+    // Proofs of possession are independent of the state: check them all in parallel first.
+    let signature_valid: Vec<bool> = deposits
+        .par_iter()
+        .map(|d| deposit_signature_set(&d.data, spec).is_ok_and(|set| set.verify()))
+        .collect();
+
     // Each deposit is proven against the root of the deposit list up to and including it.
     let mut tree = DepositTree::new();
-    for (index, deposit) in deposits.iter().enumerate() {
+    let mut index_of_pubkey: HashMap<PublicKeyBytes, usize> = HashMap::with_capacity(deposits.len());
+    for (index, (deposit, signature_valid)) in deposits.iter().zip(signature_valid).enumerate() {
         tree.push_leaf(deposit.data.tree_hash_root()).map_err(GenesisError::DepositTree)?;
         state.eth1_data.deposit_root = tree.root();
-        process_deposit(&mut state, deposit, spec).map_err(|error| GenesisError::Deposit { index, error })?;
+        let existing = index_of_pubkey.get(&deposit.data.pubkey).copied();
+        let registry_len = state.validators.len();
+        apply_deposit(&mut state, deposit, index, existing, || signature_valid, spec)
+            .map_err(|error| GenesisError::Deposit { index, error })?;
+        if existing.is_none() && state.validators.len() > registry_len {
+            index_of_pubkey.insert(deposit.data.pubkey, registry_len);
+        }
     }
 
     // Process activations
@@ -125,7 +142,10 @@ pub fn interop_genesis_state<E: EthSpec>(
     genesis_time: u64,
     spec: &ChainSpec,
 ) -> Result<BeaconState<E>, GenesisError> {
-    let datas = (0..validator_count).map(|i| interop_deposit_data(i, spec)).collect();
+    let datas = (0..validator_count)
+        .into_par_iter()
+        .map(|i| interop_deposit_data(i, spec))
+        .collect();
     let deposits = deposits_with_proofs(datas)?;
     let eth1_block_hash = Hash256::repeat_byte(0x42);
     let mut state = initialize_beacon_state_from_eth1::<E>(eth1_block_hash, 1 << 40, &deposits, spec)?;

@@ -44,7 +44,8 @@ pub fn process_slots<E: EthSpec>(state: &mut BeaconState<E>, slot: Slot, spec: &
 
 /// `process_slot` (beacon-chain.md, State transition): cache the previous state and block roots.
 pub fn process_slot<E: EthSpec>(state: &mut BeaconState<E>) -> Result<(), SlotProcessingError> {
-    let previous_state_root = state.tree_hash_root();
+    // Incremental: only what changed since the last root is re-hashed.
+    let previous_state_root = state.update_tree_hash_cache();
     let index = (state.slot % E::slots_per_historical_root()) as usize;
     state.state_roots[index] = previous_state_root;
     if state.latest_block_header.state_root == Hash256::ZERO {

@@ -2,7 +2,6 @@
 
 use crate::per_block_processing::{process_signed_block, BlockProcessingError, VerifySignatures};
 use crate::per_slot_processing::{process_slots, SlotProcessingError};
-use tree_hash::TreeHash;
 use types::{BeaconState, ChainSpec, EthSpec, Hash256, SignedBeaconBlock};
 
 /// Why a block could not be applied to a state.
@@ -29,7 +28,7 @@ pub fn state_transition<E: EthSpec>(
     process_slots(state, block.slot, spec)?;
     process_signed_block(state, signed_block, verify, spec)?;
     if validate_result {
-        let computed = state.tree_hash_root();
+        let computed = state.update_tree_hash_cache();
         if block.state_root != computed {
             return Err(StateTransitionError::StateRootMismatch { block: block.state_root, computed });
         }

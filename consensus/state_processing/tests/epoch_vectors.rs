@@ -16,7 +16,17 @@ type State = BeaconState<E>;
 type Step = fn(&mut State, &ChainSpec) -> Result<(), EpochProcessingError>;
 type DeltasFn = fn(&State, &ChainSpec) -> Result<Deltas, EpochProcessingError>;
 
-const ROOT: &str = "/work/cache/v101/minimal/phase0";
+/// The v1.0.1 minimal vectors as `scripts/spec-tests.sh` caches them
+/// (`$FRESNEL_CACHE`, default `~/.cache/fresnel`). The conformance runner is the official
+/// check; these tests give quick feedback while working on this crate.
+fn vectors_root() -> std::path::PathBuf {
+    let cache = std::env::var_os("FRESNEL_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/fresnel")
+        });
+    cache.join("spec-tests/v1.0.1/minimal/phase0")
+}
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -184,9 +194,9 @@ fn run_rewards_case(case: &Path, spec: &ChainSpec) -> Result<(), String> {
 
 #[test]
 fn epoch_processing_and_rewards_vectors() {
-    let root = Path::new(ROOT);
+    let root = vectors_root();
     if !root.exists() {
-        println!("skipping: {ROOT} is absent");
+        println!("skipping: {} is absent", root.display());
         return;
     }
     let spec = ChainSpec::minimal();
@@ -238,7 +248,7 @@ fn epoch_processing_and_rewards_vectors() {
     }
     println!("process_epoch matched the step-by-step result on {compared} pre-states");
     println!("{passed} vectors passed, {} failed", failures.len());
-    assert!(passed > 0, "no vectors found under {ROOT}");
+    assert!(passed > 0, "no vectors found under {}", root.display());
     assert!(
         failures.is_empty(),
         "{} failing vectors:\n{}",
@@ -272,4 +282,88 @@ fn name(case: &Path) -> String {
     case.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Timing of `process_epoch` on a mainnet-sized registry (262,144 validators, two overlapping
+/// aggregates per committee in both epochs). Run with
+/// `cargo test --release -p state_processing --test epoch_vectors -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn process_epoch_timing_mainnet_scale() {
+    use state_processing::helpers::accessors::committee_cache;
+    use std::time::{Duration, Instant};
+    use types::{
+        AttestationData, BitList, Checkpoint, Eth1Data, Fork, Hash256, MainnetEthSpec,
+        PendingAttestation, Validator, VariableList,
+    };
+    type M = MainnetEthSpec;
+
+    let spec = ChainSpec::mainnet();
+    let n = 262_144usize;
+    let epoch = 100u64;
+    let mut state = BeaconState::<M>::empty(0, Fork::default(), Eth1Data::default());
+    state.slot = (epoch + 1) * 32 - 1;
+    state.finalized_checkpoint.epoch = epoch - 3;
+    for i in 0..n {
+        let validator = Validator {
+            effective_balance: spec.max_effective_balance,
+            activation_epoch: 0,
+            exit_epoch: u64::MAX,
+            withdrawable_epoch: u64::MAX,
+            slashed: i % 1000 == 0,
+            ..Validator::default()
+        };
+        state.validators.push(validator).unwrap();
+        let balance = spec.max_effective_balance + (i as u64 % 7) * 100_000_000;
+        state.balances.push(balance).unwrap();
+    }
+    for (i, root) in state.block_roots.iter_mut().enumerate() {
+        *root = Hash256::repeat_byte(i as u8);
+    }
+    for e in [epoch - 1, epoch] {
+        let cache = committee_cache(&state, e, &spec).unwrap();
+        let target = Checkpoint {
+            epoch: e,
+            root: state.get_block_root(e).unwrap(),
+        };
+        let mut attestations = vec![];
+        for slot in (e * 32..(e + 1) * 32).filter(|s| *s < state.slot) {
+            for index in 0..cache.committees_per_slot() {
+                let committee = cache.get_beacon_committee(slot, index).unwrap();
+                for k in 0..2u64 {
+                    let mut bits = BitList::with_capacity(committee.len()).unwrap();
+                    for j in 0..committee.len() {
+                        bits.set(j, !(j as u64 + k).is_multiple_of(3)).unwrap();
+                    }
+                    attestations.push(PendingAttestation::<M> {
+                        aggregation_bits: bits,
+                        data: AttestationData {
+                            slot,
+                            index,
+                            beacon_block_root: state.get_block_root_at_slot(slot).unwrap(),
+                            source: Checkpoint::default(),
+                            target,
+                        },
+                        inclusion_delay: 1 + k + slot % 3,
+                        proposer_index: (slot * 7 + k) % n as u64,
+                    });
+                }
+            }
+        }
+        let attestations = VariableList::new(attestations).unwrap();
+        if e == epoch {
+            state.current_epoch_attestations = attestations;
+        } else {
+            state.previous_epoch_attestations = attestations;
+        }
+    }
+
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let mut s = state.clone();
+        let start = Instant::now();
+        process_epoch(&mut s, &spec).unwrap();
+        best = best.min(start.elapsed());
+    }
+    println!("process_epoch, {n} validators: {best:?} (best of 5, committee caches warm)");
 }

@@ -10,8 +10,8 @@ mod tree_hash_cache;
 pub use caches::{PubkeyCache, StateCaches};
 pub use committee_cache::{CommitteeCache, RelativeEpoch};
 pub use tree_hash_cache::{
-    depth_for_leaves, pack_u64s, BeaconTreeHashCache, ItemListCache, MerkleCache,
-    MerkleCacheError, TreeHashCacheSlot,
+    depth_for_leaves, pack_u64s, BeaconTreeHashCache, ItemListCache, MerkleCache, MerkleCacheError,
+    TreeHashCacheSlot,
 };
 
 use crate::{

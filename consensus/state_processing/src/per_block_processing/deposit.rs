@@ -49,6 +49,25 @@ pub(crate) fn process_deposit_at<E: EthSpec>(
     index: usize,
     spec: &ChainSpec,
 ) -> Result<(), BlockProcessingError> {
+    let existing = state.validators.iter().position(|v| v.pubkey == deposit.data.pubkey);
+    apply_deposit(state, deposit, index, existing, || {
+        // A key that does not decompress cannot have signed.
+        deposit_signature_set(&deposit.data, spec).is_ok_and(|set| set.verify())
+    }, spec)
+}
+
+/// The body of `process_deposit` with its two costly lookups supplied by the caller: the
+/// registry index of the deposit's pubkey (`existing`) and the proof-of-possession check
+/// (`signature_valid`, only called for a new pubkey). Genesis uses this with a pubkey map
+/// and signatures verified in parallel; blocks use a scan and a direct check.
+pub(crate) fn apply_deposit<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    deposit: &Deposit,
+    index: usize,
+    existing: Option<usize>,
+    signature_valid: impl FnOnce() -> bool,
+    spec: &ChainSpec,
+) -> Result<(), BlockProcessingError> {
     let invalid = |reason| BlockProcessingError::DepositInvalid { index, reason };
     // Verify the Merkle branch
     if !is_valid_merkle_branch(
@@ -67,15 +86,12 @@ pub(crate) fn process_deposit_at<E: EthSpec>(
     // Deposits must be processed in order
     state.eth1_deposit_index.safe_add_assign(1)?;
 
-    let pubkey = deposit.data.pubkey;
     let amount = deposit.data.amount;
-    match state.validators.iter().position(|v| v.pubkey == pubkey) {
+    match existing {
         None => {
             // Verify the deposit signature (proof of possession) which is not checked by the
-            // deposit contract. A key that does not decompress cannot have signed.
-            let signature_valid =
-                deposit_signature_set(&deposit.data, spec).is_ok_and(|set| set.verify());
-            if !signature_valid {
+            // deposit contract.
+            if !signature_valid() {
                 return Ok(());
             }
             // Add validator and balance entries

@@ -9,7 +9,7 @@
 mod attestation;
 mod attester_slashing;
 mod block_header;
-mod deposit;
+pub(crate) mod deposit;
 pub mod errors;
 mod eth1_data;
 mod operations;

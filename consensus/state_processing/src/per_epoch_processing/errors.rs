@@ -27,7 +27,7 @@ pub enum EpochProcessingError {
     #[error("the state has {validators} validators but only {balances} balances")]
     BalancesTooShort { validators: usize, balances: usize },
     /// A participation summary or delta vectors that do not fit the state they are used with
-    /// (another epoch, a narrower scope, or another registry length).
+    /// (another epoch or another registry length).
     #[error("participation summary or deltas do not match the state")]
     SummaryMismatch,
     /// A justification bit index outside `JUSTIFICATION_BITS_LENGTH`.

@@ -1,6 +1,6 @@
 //! beacon-chain.md, "Epoch processing" → "Justification and finalization".
 
-use super::participation::{ParticipationSummary, SummaryScope};
+use super::participation::{get_attesting_balance, get_matching_target_attestations};
 use super::EpochProcessingError;
 use crate::helpers::accessors::get_total_active_balance;
 use crate::helpers::GENESIS_EPOCH;
@@ -16,19 +16,23 @@ pub fn process_justification_and_finalization<E: EthSpec>(
         return Ok(());
     }
     let total_active_balance = get_total_active_balance(state, spec)?;
-    let previous = ParticipationSummary::new(
+    let previous_epoch = state.previous_epoch();
+    let current_epoch = state.current_epoch();
+    let previous_target_balance = get_attesting_balance(
         state,
-        state.previous_epoch(),
-        SummaryScope::TargetOnly,
+        get_matching_target_attestations(state, previous_epoch)?,
         spec,
     )?;
-    let current =
-        ParticipationSummary::new(state, state.current_epoch(), SummaryScope::TargetOnly, spec)?;
+    let current_target_balance = get_attesting_balance(
+        state,
+        get_matching_target_attestations(state, current_epoch)?,
+        spec,
+    )?;
     weigh_justification_and_finalization(
         state,
         total_active_balance,
-        previous.target_attesting_balance,
-        current.target_attesting_balance,
+        previous_target_balance,
+        current_target_balance,
     )
 }
 

@@ -21,7 +21,7 @@ pub use justification_and_finalization::{
 pub use participation::{
     get_attesting_balance, get_matching_head_attestations, get_matching_source_attestations,
     get_matching_target_attestations, get_unslashed_attesting_indices, AttesterStatus,
-    InclusionInfo, ParticipationSummary, SummaryScope,
+    InclusionInfo, ParticipationSummary,
 };
 pub use registry_updates::process_registry_updates;
 pub use rewards_and_penalties::{
@@ -48,25 +48,22 @@ pub fn process_epoch<E: EthSpec>(
     // slashings, and one summary of the previous epoch serves justification and rewards.
     let total_active_balance = get_total_active_balance(state, spec)?;
     let previous = if current_epoch > GENESIS_EPOCH {
-        Some(ParticipationSummary::new(
-            state,
-            state.previous_epoch(),
-            SummaryScope::Full,
-            spec,
-        )?)
+        let previous_epoch = state.previous_epoch();
+        Some(ParticipationSummary::new(state, previous_epoch, spec)?)
     } else {
         None
     };
 
     // process_justification_and_finalization
     if let (true, Some(previous)) = (current_epoch > GENESIS_EPOCH + 1, &previous) {
-        let current =
-            ParticipationSummary::new(state, current_epoch, SummaryScope::TargetOnly, spec)?;
+        let current_target_attestations = get_matching_target_attestations(state, current_epoch)?;
+        let current_target_balance =
+            get_attesting_balance(state, current_target_attestations, spec)?;
         weigh_justification_and_finalization(
             state,
             total_active_balance,
             previous.target_attesting_balance,
-            current.target_attesting_balance,
+            current_target_balance,
         )?;
     }
 

@@ -10,9 +10,9 @@
 //! attestations and validators.
 
 use super::EpochProcessingError;
-use crate::helpers::accessors::{committee_cache, get_total_balance, AttestingIndicesError};
+use crate::helpers::accessors::{committee_cache, AttestingIndicesError};
 use crate::helpers::misc::compute_epoch_at_slot;
-use safe_arith::SafeArith;
+use safe_arith::{ArithError, SafeArith};
 use std::sync::Arc;
 use types::beacon_state::CommitteeCache;
 use types::{
@@ -70,21 +70,11 @@ pub fn get_unslashed_attesting_indices<'a, E: EthSpec>(
     attestations: impl IntoIterator<Item = &'a PendingAttestation<E>>,
     spec: &ChainSpec,
 ) -> Result<Vec<ValidatorIndex>, EpochProcessingError> {
-    let mut seen = vec![false; state.validators.len()];
-    let mut committees = CommitteeLookup::default();
-    for a in attestations {
-        committees.for_each_attester(state, a, spec, |index| {
-            // In range: `for_each_attester` only yields registry indices.
-            if let Some(s) = seen.get_mut(index as usize) {
-                *s = true;
-            }
-        })?;
-    }
-    Ok(seen
+    let attesters = unslashed_attesters(state, attestations, spec)?;
+    Ok(attesters
         .iter()
-        .zip(state.validators.iter())
         .enumerate()
-        .filter(|(_, (seen, validator))| **seen && !validator.slashed)
+        .filter(|(_, a)| **a)
         .map(|(i, _)| i as u64)
         .collect())
 }
@@ -95,8 +85,37 @@ pub fn get_attesting_balance<'a, E: EthSpec>(
     attestations: impl IntoIterator<Item = &'a PendingAttestation<E>>,
     spec: &ChainSpec,
 ) -> Result<Gwei, EpochProcessingError> {
-    let indices = get_unslashed_attesting_indices(state, attestations, spec)?;
-    Ok(get_total_balance(state, indices, spec)?)
+    let attesters = unslashed_attesters(state, attestations, spec)?;
+    // get_total_balance, summed in registry order.
+    let mut total: Gwei = 0;
+    for (validator, attested) in state.validators.iter().zip(attesters) {
+        if attested {
+            total.safe_add_assign(validator.effective_balance)?;
+        }
+    }
+    Ok(total.max(spec.effective_balance_increment))
+}
+
+/// Membership in `get_unslashed_attesting_indices(state, attestations)`, by validator index.
+fn unslashed_attesters<'a, E: EthSpec>(
+    state: &BeaconState<E>,
+    attestations: impl IntoIterator<Item = &'a PendingAttestation<E>>,
+    spec: &ChainSpec,
+) -> Result<Vec<bool>, EpochProcessingError> {
+    let mut attesters = vec![false; state.validators.len()];
+    let mut committees = CommitteeLookup::default();
+    for a in attestations {
+        committees.for_each_attester(state, a, spec, |index| {
+            // In range: `for_each_attester` only yields registry indices.
+            if let Some(attested) = attesters.get_mut(index as usize) {
+                *attested = true;
+            }
+        })?;
+    }
+    for (attested, validator) in attesters.iter_mut().zip(state.validators.iter()) {
+        *attested &= !validator.slashed;
+    }
+    Ok(attesters)
 }
 
 /// `get_block_root(state, epoch)`, looked up at most once and only when first needed (the spec
@@ -194,14 +213,17 @@ pub struct AttesterStatus {
     pub inclusion: Option<InclusionInfo>,
 }
 
-/// How much of the participation summary to compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryScope {
-    /// Source, target, head and inclusion (what the rewards need).
-    Full,
-    /// Only the matching target attestations (what justification needs): non-target
-    /// attestations are not looked at, exactly as the spec does not look at them.
-    TargetOnly,
+const SOURCE: u8 = 1;
+const TARGET: u8 = 2;
+const HEAD: u8 = 4;
+
+/// An [`AttesterStatus`] in 8 bytes, so the walk's random accesses (one per attester, in
+/// shuffled order) stay in cache: the three flags, and the position of the chosen
+/// attestation in the epoch's pending attestations (meaningful when `SOURCE` is set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PackedStatus {
+    flags: u8,
+    attestation: u32,
 }
 
 /// Every validator's participation in one epoch, and the attesting balances of the three sets.
@@ -209,17 +231,17 @@ pub enum SummaryScope {
 pub struct ParticipationSummary {
     /// The epoch summarised (the state's previous or current epoch).
     pub epoch: Epoch,
-    /// What was computed.
-    pub scope: SummaryScope,
-    /// By validator index; as long as `state.validators`.
-    pub statuses: Vec<AttesterStatus>,
     /// `get_attesting_balance(state, get_matching_source_attestations(state, epoch))`
-    /// (zero-participation still gives `EFFECTIVE_BALANCE_INCREMENT`, as `get_total_balance`).
+    /// (zero participation still gives `EFFECTIVE_BALANCE_INCREMENT`, as `get_total_balance`).
     pub source_attesting_balance: Gwei,
     /// `get_attesting_balance(state, get_matching_target_attestations(state, epoch))`.
     pub target_attesting_balance: Gwei,
     /// `get_attesting_balance(state, get_matching_head_attestations(state, epoch))`.
     pub head_attesting_balance: Gwei,
+    /// By validator index; as long as `state.validators`.
+    statuses: Vec<PackedStatus>,
+    /// Per pending attestation of the epoch, in state order.
+    inclusions: Vec<InclusionInfo>,
 }
 
 impl ParticipationSummary {
@@ -227,39 +249,40 @@ impl ParticipationSummary {
     pub fn new<E: EthSpec>(
         state: &BeaconState<E>,
         epoch: Epoch,
-        scope: SummaryScope,
         spec: &ChainSpec,
     ) -> Result<Self, EpochProcessingError> {
         let attestations = get_matching_source_attestations(state, epoch)?;
-        let mut statuses = vec![AttesterStatus::default(); state.validators.len()];
-        let mut target_root = LazyRoot::default();
-        let mut committees = CommitteeLookup::default();
-        let full = scope == SummaryScope::Full;
-
-        for a in attestations {
-            let is_target = a.data.target.root == target_root.get(state, epoch)?;
-            if !full && !is_target {
-                continue;
-            }
-            let is_head = full
-                && is_target
-                && a.data.beacon_block_root == state.get_block_root_at_slot(a.data.slot)?;
-            let inclusion = InclusionInfo {
+        let inclusions: Vec<InclusionInfo> = attestations
+            .iter()
+            .map(|a| InclusionInfo {
                 delay: a.inclusion_delay,
                 proposer_index: a.proposer_index,
-            };
+            })
+            .collect();
+        let mut statuses = vec![PackedStatus::default(); state.validators.len()];
+        let mut target_root = LazyRoot::default();
+        let mut committees = CommitteeLookup::default();
+
+        for (position, a) in attestations.iter().enumerate() {
+            let position = u32::try_from(position).map_err(|_| ArithError::Overflow)?;
+            let is_target = a.data.target.root == target_root.get(state, epoch)?;
+            let is_head = is_target
+                && a.data.beacon_block_root == state.get_block_root_at_slot(a.data.slot)?;
+            let flags =
+                SOURCE | if is_target { TARGET } else { 0 } | if is_head { HEAD } else { 0 };
+            let delay = a.inclusion_delay;
             committees.for_each_attester(state, a, spec, |index| {
                 // In range: `for_each_attester` only yields registry indices.
                 if let Some(status) = statuses.get_mut(index as usize) {
-                    status.target |= is_target;
-                    if full {
-                        status.source = true;
-                        status.head |= is_head;
-                        // Strictly smaller: on ties Python's `min` keeps the first.
-                        if status.inclusion.is_none_or(|i| inclusion.delay < i.delay) {
-                            status.inclusion = Some(inclusion);
-                        }
+                    // The smallest delay, strictly: on ties Python's `min` keeps the first.
+                    let earlier = status.flags & SOURCE == 0
+                        || inclusions
+                            .get(status.attestation as usize)
+                            .is_none_or(|chosen| delay < chosen.delay);
+                    if earlier {
+                        status.attestation = position;
                     }
+                    status.flags |= flags;
                 }
             })?;
         }
@@ -268,28 +291,286 @@ impl ParticipationSummary {
         for (validator, status) in state.validators.iter().zip(statuses.iter_mut()) {
             if validator.slashed {
                 // get_unslashed_attesting_indices: a slashed validator is in none of the sets.
-                *status = AttesterStatus::default();
+                *status = PackedStatus::default();
                 continue;
             }
             let balance = validator.effective_balance;
-            if status.source {
+            if status.flags & SOURCE != 0 {
                 source.safe_add_assign(balance)?;
             }
-            if status.target {
+            if status.flags & TARGET != 0 {
                 target.safe_add_assign(balance)?;
             }
-            if status.head {
+            if status.flags & HEAD != 0 {
                 head.safe_add_assign(balance)?;
             }
         }
         let floor = spec.effective_balance_increment;
         Ok(ParticipationSummary {
             epoch,
-            scope,
-            statuses,
             source_attesting_balance: source.max(floor),
             target_attesting_balance: target.max(floor),
             head_attesting_balance: head.max(floor),
+            statuses,
+            inclusions,
         })
+    }
+
+    /// The number of validators summarised (the registry length when it was built).
+    pub fn len(&self) -> usize {
+        self.statuses.len()
+    }
+
+    /// True if the registry was empty.
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty()
+    }
+
+    /// Validator `index`'s participation, if it is in the registry.
+    pub fn status(&self, index: usize) -> Option<AttesterStatus> {
+        self.statuses.get(index).map(|s| self.unpack(s))
+    }
+
+    /// Every validator's participation, in registry order.
+    pub fn statuses(&self) -> impl ExactSizeIterator<Item = AttesterStatus> + '_ {
+        self.statuses.iter().map(|s| self.unpack(s))
+    }
+
+    fn unpack(&self, status: &PackedStatus) -> AttesterStatus {
+        let source = status.flags & SOURCE != 0;
+        AttesterStatus {
+            source,
+            target: status.flags & TARGET != 0,
+            head: status.flags & HEAD != 0,
+            inclusion: if source {
+                self.inclusions.get(status.attestation as usize).copied()
+            } else {
+                None
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::{
+        AttestationData, BitList, Checkpoint, Eth1Data, Fork, Hash256, MinimalEthSpec, Validator,
+        VariableList,
+    };
+
+    type E = MinimalEthSpec;
+
+    /// A state at the last slot of epoch 3 with 64 active validators and distinct block roots.
+    fn state() -> BeaconState<E> {
+        let spec = ChainSpec::minimal();
+        let mut state = BeaconState::<E>::empty(0, Fork::default(), Eth1Data::default());
+        state.slot = 4 * E::slots_per_epoch() - 1;
+        for i in 0..64u64 {
+            state
+                .validators
+                .push(Validator {
+                    effective_balance: spec.max_effective_balance
+                        - (i % 3) * spec.effective_balance_increment,
+                    exit_epoch: u64::MAX,
+                    withdrawable_epoch: u64::MAX,
+                    ..Validator::default()
+                })
+                .unwrap();
+            state.balances.push(spec.max_effective_balance).unwrap();
+        }
+        for (i, root) in state.block_roots.iter_mut().enumerate() {
+            *root = Hash256::repeat_byte(i as u8 + 1);
+        }
+        state
+    }
+
+    fn attestation(
+        state: &BeaconState<E>,
+        slot: u64,
+        members: impl Fn(usize) -> bool,
+        good_target: bool,
+        good_head: bool,
+        delay: u64,
+        proposer_index: u64,
+    ) -> PendingAttestation<E> {
+        let spec = ChainSpec::minimal();
+        let epoch = slot / E::slots_per_epoch();
+        let cache = committee_cache(state, epoch, &spec).unwrap();
+        let committee = cache.get_beacon_committee(slot, 0).unwrap();
+        let mut bits = BitList::with_capacity(committee.len()).unwrap();
+        for i in 0..committee.len() {
+            bits.set(i, members(i)).unwrap();
+        }
+        let target_root = state.get_block_root(epoch).unwrap();
+        let head_root = state.get_block_root_at_slot(slot).unwrap();
+        PendingAttestation {
+            aggregation_bits: bits,
+            data: AttestationData {
+                slot,
+                index: 0,
+                beacon_block_root: if good_head {
+                    head_root
+                } else {
+                    Hash256::repeat_byte(0xee)
+                },
+                source: Checkpoint::default(),
+                target: Checkpoint {
+                    epoch,
+                    root: if good_target {
+                        target_root
+                    } else {
+                        Hash256::repeat_byte(0xff)
+                    },
+                },
+            },
+            inclusion_delay: delay,
+            proposer_index,
+        }
+    }
+
+    #[test]
+    fn summary_matches_the_spec_sets_and_picks_the_first_minimal_delay() {
+        let spec = ChainSpec::minimal();
+        let mut state = state();
+        let slot = 2 * E::slots_per_epoch() + 1;
+        let committee = committee_cache(&state, 2, &spec)
+            .unwrap()
+            .get_beacon_committee(slot, 0)
+            .unwrap()
+            .to_vec();
+        assert!(committee.len() >= 4);
+        let attestations = vec![
+            attestation(&state, slot, |_| true, true, false, 3, 10),
+            attestation(&state, slot, |i| i % 2 == 0, true, true, 2, 11),
+            // Ties with the previous one on the delay: the previous one (first) stays chosen.
+            attestation(&state, slot, |i| i < 2, true, true, 2, 12),
+            // Smallest delay, but a wrong target: still a matching source attestation.
+            attestation(&state, slot, |i| i == 1, false, false, 1, 13),
+        ];
+        state.previous_epoch_attestations = VariableList::new(attestations).unwrap();
+        let slashed = committee[2];
+        state.validators[slashed as usize].slashed = true;
+
+        let summary = ParticipationSummary::new(&state, 2, &spec).unwrap();
+        for (position, &index) in committee.iter().enumerate() {
+            let status = summary.status(index as usize).unwrap();
+            if index == slashed {
+                assert_eq!(status, AttesterStatus::default());
+                continue;
+            }
+            let (proposer_index, delay) = match position {
+                1 => (13, 1),
+                p if p % 2 == 0 => (11, 2),
+                _ => (10, 3),
+            };
+            assert_eq!(
+                status,
+                AttesterStatus {
+                    source: true,
+                    target: true,
+                    head: position % 2 == 0 || position < 2,
+                    inclusion: Some(InclusionInfo {
+                        delay,
+                        proposer_index
+                    }),
+                },
+                "committee position {position}"
+            );
+        }
+
+        // The summary's sets and balances are the spec's.
+        type Set<'a> = (
+            Vec<&'a PendingAttestation<E>>,
+            Gwei,
+            fn(&AttesterStatus) -> bool,
+        );
+        let sets: [Set; 3] = [
+            (
+                get_matching_source_attestations(&state, 2)
+                    .unwrap()
+                    .iter()
+                    .collect(),
+                summary.source_attesting_balance,
+                |s| s.source,
+            ),
+            (
+                get_matching_target_attestations(&state, 2).unwrap(),
+                summary.target_attesting_balance,
+                |s| s.target,
+            ),
+            (
+                get_matching_head_attestations(&state, 2).unwrap(),
+                summary.head_attesting_balance,
+                |s| s.head,
+            ),
+        ];
+        for (attestations, balance, member) in sets {
+            let indices =
+                get_unslashed_attesting_indices(&state, attestations.iter().copied(), &spec)
+                    .unwrap();
+            let from_summary: Vec<u64> = summary
+                .statuses()
+                .enumerate()
+                .filter(|(_, s)| member(s))
+                .map(|(i, _)| i as u64)
+                .collect();
+            assert_eq!(indices, from_summary);
+            assert_eq!(
+                get_attesting_balance(&state, attestations, &spec).unwrap(),
+                balance
+            );
+        }
+        assert_eq!(get_matching_head_attestations(&state, 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn empty_epoch_needs_no_block_root() {
+        let spec = ChainSpec::minimal();
+        let mut state = state();
+        // At the first slot of an epoch its own block root is not yet known.
+        state.slot = 3 * E::slots_per_epoch();
+        assert!(state.get_block_root(3).is_err());
+        assert!(get_matching_target_attestations(&state, 3)
+            .unwrap()
+            .is_empty());
+        let summary = ParticipationSummary::new(&state, 3, &spec).unwrap();
+        assert_eq!(
+            summary.target_attesting_balance,
+            spec.effective_balance_increment
+        );
+        assert!(matches!(
+            get_matching_source_attestations(&state, 1),
+            Err(EpochProcessingError::EpochNotPreviousOrCurrent {
+                epoch: 1,
+                current: 3
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_attestations_are_errors() {
+        let spec = ChainSpec::minimal();
+        let mut state = state();
+        let slot = 2 * E::slots_per_epoch();
+        let mut short = attestation(&state, slot, |_| true, true, true, 1, 0);
+        short.aggregation_bits = BitList::with_capacity(1).unwrap();
+        state.previous_epoch_attestations = VariableList::new(vec![short]).unwrap();
+        assert!(matches!(
+            ParticipationSummary::new(&state, 2, &spec),
+            Err(EpochProcessingError::AttestingIndices(
+                AttestingIndicesError::BitfieldLength { .. }
+            ))
+        ));
+
+        let mut bad_index = attestation(&state, slot, |_| true, true, true, 1, 0);
+        bad_index.data.index = 99;
+        state.previous_epoch_attestations = VariableList::new(vec![bad_index]).unwrap();
+        assert!(matches!(
+            ParticipationSummary::new(&state, 2, &spec),
+            Err(EpochProcessingError::AttestingIndices(
+                AttestingIndicesError::NoCommittee { .. }
+            ))
+        ));
     }
 }

@@ -6,14 +6,14 @@
 //! over the registry ([`accumulate_deltas`]) adds up any chosen subset of the five components.
 //! The spec-shaped `get_*_deltas` functions are that same pass with one component selected.
 
-use super::participation::{ParticipationSummary, SummaryScope};
+use super::participation::ParticipationSummary;
 use super::EpochProcessingError;
 use crate::helpers::accessors::get_total_active_balance;
 use crate::helpers::math::integer_squareroot;
 use crate::helpers::mutators::{decrease_balance, increase_balance};
 use crate::helpers::predicates::is_active_validator;
 use crate::helpers::{BASE_REWARDS_PER_EPOCH, GENESIS_EPOCH};
-use safe_arith::SafeArith;
+use safe_arith::{ArithError, SafeArith};
 use types::{BeaconState, ChainSpec, Epoch, EthSpec, Gwei, Validator, ValidatorIndex};
 
 /// Rewards and penalties per validator, as the rewards vectors check them.
@@ -54,10 +54,22 @@ pub fn base_reward(
     sqrt_total_balance: u64,
     spec: &ChainSpec,
 ) -> Result<Gwei, EpochProcessingError> {
-    Ok(effective_balance
+    Ok(base_reward_arith(
+        effective_balance,
+        sqrt_total_balance,
+        spec,
+    )?)
+}
+
+fn base_reward_arith(
+    effective_balance: Gwei,
+    sqrt_total_balance: u64,
+    spec: &ChainSpec,
+) -> Result<Gwei, ArithError> {
+    effective_balance
         .safe_mul(spec.base_reward_factor)?
         .safe_div(sqrt_total_balance)?
-        .safe_div(BASE_REWARDS_PER_EPOCH)?)
+        .safe_div(BASE_REWARDS_PER_EPOCH)
 }
 
 /// `get_proposer_reward` (beacon-chain.md, Rewards and penalties helpers).
@@ -161,7 +173,7 @@ impl Components {
 }
 
 /// Add the `components` of `get_attestation_deltas` to `deltas` (as long as the registry), in
-/// one pass over the registry, from a [`SummaryScope::Full`] summary of the previous epoch and
+/// one pass over the registry, from a summary of the previous epoch and
 /// `get_total_active_balance(state)`.
 pub fn accumulate_deltas<E: EthSpec>(
     state: &BeaconState<E>,
@@ -173,90 +185,73 @@ pub fn accumulate_deltas<E: EthSpec>(
 ) -> Result<(), EpochProcessingError> {
     let previous_epoch = state.previous_epoch();
     let n = state.validators.len();
-    if summary.epoch != previous_epoch
-        || summary.scope != SummaryScope::Full
-        || summary.statuses.len() != n
-    {
+    if summary.epoch != previous_epoch || summary.len() != n {
         return Err(EpochProcessingError::SummaryMismatch);
     }
     if deltas.rewards.len() != n || deltas.penalties.len() != n {
         return Err(EpochProcessingError::SummaryMismatch);
     }
 
-    let sqrt_total_balance = integer_squareroot(total_active_balance);
     let finality_delay = get_finality_delay(state)?;
-    let in_leak = finality_delay > spec.min_epochs_to_inactivity_penalty;
-    let increment = spec.effective_balance_increment;
-    let total_increments = total_active_balance.safe_div(increment)?;
-    // (enabled, attesting balance in increments) for source, target and head.
-    let attestation_components = [
-        (
-            components.source,
-            summary.source_attesting_balance.safe_div(increment)?,
-        ),
-        (
-            components.target,
-            summary.target_attesting_balance.safe_div(increment)?,
-        ),
-        (
-            components.head,
-            summary.head_attesting_balance.safe_div(increment)?,
-        ),
-    ];
+    let context = RewardContext {
+        sqrt_total_balance: integer_squareroot(total_active_balance),
+        total_increments: total_active_balance.safe_div(spec.effective_balance_increment)?,
+        attesting_increments: [
+            summary.source_attesting_balance,
+            summary.target_attesting_balance,
+            summary.head_attesting_balance,
+        ]
+        .map(|balance| balance.safe_div(spec.effective_balance_increment)),
+        in_leak: finality_delay > spec.min_epochs_to_inactivity_penalty,
+        finality_delay,
+    };
+    let enabled = [components.source, components.target, components.head];
+    // Every amount depends only on the effective balance, and most validators share one.
+    let mut memo: Option<(Gwei, Amounts)> = None;
 
-    for (index, (validator, status)) in state.validators.iter().zip(&summary.statuses).enumerate() {
+    for (index, (validator, status)) in state.validators.iter().zip(summary.statuses()).enumerate()
+    {
         let eligible = is_eligible_validator(validator, previous_epoch);
         let includes = components.inclusion_delay && status.inclusion.is_some();
         if !eligible && !includes {
             continue;
         }
-        let effective_balance = validator.effective_balance;
-        let base = base_reward(effective_balance, sqrt_total_balance, spec)?;
+        let amounts = match memo {
+            Some((balance, amounts)) if balance == validator.effective_balance => amounts,
+            _ => {
+                let amounts = Amounts::new(validator.effective_balance, &context, spec);
+                memo = Some((validator.effective_balance, amounts));
+                amounts
+            }
+        };
         let mut reward: Gwei = 0;
         let mut penalty: Gwei = 0;
 
         if eligible {
             // get_attestation_component_deltas
             let attested = [status.source, status.target, status.head];
-            for ((enabled, attesting_increments), attested) in
-                attestation_components.into_iter().zip(attested)
+            for ((enabled, attested), attester_reward) in enabled
+                .into_iter()
+                .zip(attested)
+                .zip(amounts.attester_rewards)
             {
-                if !enabled {
-                    continue;
-                }
-                if attested {
-                    if in_leak {
-                        reward.safe_add_assign(base)?;
-                    } else {
-                        reward.safe_add_assign(
-                            base.safe_mul(attesting_increments)?
-                                .safe_div(total_increments)?,
-                        )?;
-                    }
-                } else {
-                    penalty.safe_add_assign(base)?;
+                match (enabled, attested) {
+                    (false, _) => {}
+                    (true, true) => reward.safe_add_assign(attester_reward?)?,
+                    (true, false) => penalty.safe_add_assign(amounts.base_reward?)?,
                 }
             }
             // get_inactivity_penalty_deltas
-            if components.inactivity_penalty && in_leak {
-                penalty.safe_add_assign(
-                    BASE_REWARDS_PER_EPOCH
-                        .safe_mul(base)?
-                        .safe_sub(proposer_reward(base, spec)?)?,
-                )?;
+            if components.inactivity_penalty && context.in_leak {
+                penalty.safe_add_assign(amounts.leak_penalty?)?;
                 if !status.target {
-                    penalty.safe_add_assign(
-                        effective_balance
-                            .safe_mul(finality_delay)?
-                            .safe_div(spec.inactivity_penalty_quotient)?,
-                    )?;
+                    penalty.safe_add_assign(amounts.non_target_leak_penalty?)?;
                 }
             }
         }
 
         // get_inclusion_delay_deltas
         if let (true, Some(inclusion)) = (components.inclusion_delay, status.inclusion) {
-            let proposer_reward = proposer_reward(base, spec)?;
             let proposer = deltas
                 .rewards
                 .get_mut(inclusion.proposer_index as usize)
@@ -264,9 +259,8 @@ pub fn accumulate_deltas<E: EthSpec>(
                     index: inclusion.proposer_index,
                     len: n,
                 })?;
-            proposer.safe_add_assign(proposer_reward)?;
-            let max_attester_reward = base.safe_sub(proposer_reward)?;
-            reward.safe_add_assign(max_attester_reward.safe_div(inclusion.delay)?)?;
+            proposer.safe_add_assign(amounts.proposer_reward?)?;
+            reward.safe_add_assign(amounts.max_attester_reward?.safe_div(inclusion.delay)?)?;
         }
 
         // In range: both vectors were checked to be as long as the registry.
@@ -281,14 +275,79 @@ pub fn accumulate_deltas<E: EthSpec>(
     Ok(())
 }
 
+/// What the reward formulas need besides a validator's effective balance.
+struct RewardContext {
+    /// `integer_squareroot(get_total_active_balance(state))`.
+    sqrt_total_balance: u64,
+    /// `total_balance // increment`.
+    total_increments: u64,
+    /// `attesting_balance // increment` for source, target and head.
+    attesting_increments: [Result<u64, ArithError>; 3],
+    in_leak: bool,
+    finality_delay: u64,
+}
+
+/// The per-validator amounts of the reward formulas for one effective balance. Each is kept
+/// as a result and only unwrapped where the spec would compute it, so a value the spec never
+/// evaluates for a validator cannot make processing fail.
+#[derive(Clone, Copy)]
+struct Amounts {
+    /// `get_base_reward`.
+    base_reward: Result<Gwei, ArithError>,
+    /// `get_proposer_reward`.
+    proposer_reward: Result<Gwei, ArithError>,
+    /// `base_reward - proposer_reward`: the inclusion reward at delay 1.
+    max_attester_reward: Result<Gwei, ArithError>,
+    /// The reward of an attester in the source, target and head sets.
+    attester_rewards: [Result<Gwei, ArithError>; 3],
+    /// `BASE_REWARDS_PER_EPOCH * base_reward - get_proposer_reward`.
+    leak_penalty: Result<Gwei, ArithError>,
+    /// `effective_balance * get_finality_delay(state) // INACTIVITY_PENALTY_QUOTIENT`.
+    non_target_leak_penalty: Result<Gwei, ArithError>,
+}
+
+impl Amounts {
+    fn new(effective_balance: Gwei, context: &RewardContext, spec: &ChainSpec) -> Self {
+        let base_reward = base_reward_arith(effective_balance, context.sqrt_total_balance, spec);
+        let proposer_reward =
+            base_reward.and_then(|base| base.safe_div(spec.proposer_reward_quotient));
+        let max_attester_reward = base_reward.and_then(|base| base.safe_sub(proposer_reward?));
+        let attester_rewards = context.attesting_increments.map(|attesting_increments| {
+            let base = base_reward?;
+            if context.in_leak {
+                // Optimal participation receives full base reward compensation here.
+                Ok(base)
+            } else {
+                base.safe_mul(attesting_increments?)?
+                    .safe_div(context.total_increments)
+            }
+        });
+        let leak_penalty = base_reward.and_then(|base| {
+            BASE_REWARDS_PER_EPOCH
+                .safe_mul(base)?
+                .safe_sub(proposer_reward?)
+        });
+        let non_target_leak_penalty = effective_balance
+            .safe_mul(context.finality_delay)
+            .and_then(|penalty| penalty.safe_div(spec.inactivity_penalty_quotient));
+        Amounts {
+            base_reward,
+            proposer_reward,
+            max_attester_reward,
+            attester_rewards,
+            leak_penalty,
+            non_target_leak_penalty,
+        }
+    }
+}
+
 /// The selected components for `state` as it is, each summary and total computed here.
 fn component_deltas<E: EthSpec>(
     state: &BeaconState<E>,
     components: Components,
     spec: &ChainSpec,
 ) -> Result<Deltas, EpochProcessingError> {
-    let summary =
-        ParticipationSummary::new(state, state.previous_epoch(), SummaryScope::Full, spec)?;
+    let summary = ParticipationSummary::new(state, state.previous_epoch(), spec)?;
     let total_active_balance = get_total_active_balance(state, spec)?;
     let mut deltas = Deltas::zeroed(state.validators.len());
     accumulate_deltas(
@@ -358,8 +417,7 @@ pub fn process_rewards_and_penalties<E: EthSpec>(
     if state.current_epoch() == GENESIS_EPOCH {
         return Ok(());
     }
-    let summary =
-        ParticipationSummary::new(state, state.previous_epoch(), SummaryScope::Full, spec)?;
+    let summary = ParticipationSummary::new(state, state.previous_epoch(), spec)?;
     let total_active_balance = get_total_active_balance(state, spec)?;
     apply_rewards_and_penalties(state, &summary, total_active_balance, spec)
 }

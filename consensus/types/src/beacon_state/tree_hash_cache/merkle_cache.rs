@@ -283,7 +283,11 @@ mod tests {
                 let leaves: Vec<Hash256> = (0..len as u64).map(leaf).collect();
                 let mut cache = MerkleCache::new(depth).unwrap();
                 cache.update_leaves(leaves.iter().copied()).unwrap();
-                assert_eq!(cache.root(), reference(&leaves, depth), "depth {depth} len {len}");
+                assert_eq!(
+                    cache.root(),
+                    reference(&leaves, depth),
+                    "depth {depth} len {len}"
+                );
             }
         }
     }

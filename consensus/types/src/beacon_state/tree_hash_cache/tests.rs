@@ -240,7 +240,8 @@ fn mutate<E: EthSpec>(state: &mut BeaconState<E>, kind: u8, rng: &mut Rng) {
         }
         // Epoch boundary: current attestations become the previous ones.
         10 => {
-            state.previous_epoch_attestations = std::mem::take(&mut state.current_epoch_attestations);
+            state.previous_epoch_attestations =
+                std::mem::take(&mut state.current_epoch_attestations);
         }
         11 => {
             state.previous_justified_checkpoint = state.current_justified_checkpoint;
@@ -325,7 +326,11 @@ fn assert_cache_matches<E: EthSpec>(state: &mut BeaconState<E>, context: &str) {
     assert_eq!(state.update_tree_hash_cache(), expected, "{context}");
     assert!(state.caches.tree_hash.is_built());
     // A second call with nothing changed gives the same root.
-    assert_eq!(state.update_tree_hash_cache(), expected, "{context} (again)");
+    assert_eq!(
+        state.update_tree_hash_cache(),
+        expected,
+        "{context} (again)"
+    );
 }
 
 fn every_mutation<E: EthSpec>(seed: u64, validators: usize) {
@@ -362,11 +367,9 @@ fn every_mutation_mainnet() {
 
 #[test]
 fn empty_state() {
-    let mut state =
-        BeaconState::<MinimalEthSpec>::empty(0, Fork::default(), Eth1Data::default());
+    let mut state = BeaconState::<MinimalEthSpec>::empty(0, Fork::default(), Eth1Data::default());
     assert_cache_matches(&mut state, "empty minimal state");
-    let mut state =
-        BeaconState::<MainnetEthSpec>::empty(0, Fork::default(), Eth1Data::default());
+    let mut state = BeaconState::<MainnetEthSpec>::empty(0, Fork::default(), Eth1Data::default());
     assert_cache_matches(&mut state, "empty mainnet state");
     // Grow from empty, then back to empty.
     let mut rng = Rng(5);
