@@ -83,6 +83,13 @@ enum Command {
 }
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
@@ -98,7 +105,11 @@ fn run(cli: Cli) -> Result<()> {
                 transition::print_state_root::<E>(&bytes)
             })
         }
-        Command::PrettySsz { type_name, network, file } => {
+        Command::PrettySsz {
+            type_name,
+            network,
+            file,
+        } => {
             let network = network.load()?;
             let bytes = read(&file)?;
             let json = network::with_eth_spec!(network.eth_spec_id, E, {
@@ -107,20 +118,36 @@ fn run(cli: Cli) -> Result<()> {
             println!("{json}");
             Ok(())
         }
-        Command::InteropGenesis { count, genesis_time, network, output } => {
+        Command::InteropGenesis {
+            count,
+            genesis_time,
+            network,
+            output,
+        } => {
             let network = network.load()?;
             network::with_eth_spec!(network.eth_spec_id, E, {
                 transition::interop_genesis::<E>(count, genesis_time, &network.spec, &output)
             })
         }
-        Command::SkipSlots { network, pre_state, slots, output } => {
+        Command::SkipSlots {
+            network,
+            pre_state,
+            slots,
+            output,
+        } => {
             let network = network.load()?;
             let bytes = read(&pre_state)?;
             network::with_eth_spec!(network.eth_spec_id, E, {
                 transition::skip_slots::<E>(&bytes, slots, &network.spec, output.as_deref())
             })
         }
-        Command::TransitionBlocks { network, pre_state, blocks, no_signature_verification, output } => {
+        Command::TransitionBlocks {
+            network,
+            pre_state,
+            blocks,
+            no_signature_verification,
+            output,
+        } => {
             let network = network.load()?;
             let bytes = read(&pre_state)?;
             network::with_eth_spec!(network.eth_spec_id, E, {

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn lcli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lcli")).args(args).output().expect("lcli runs")
+    Command::new(env!("CARGO_BIN_EXE_lcli"))
+        .args(args)
+        .output()
+        .expect("lcli runs")
 }
 
 fn stdout_of(output: &Output) -> String {
@@ -35,7 +38,15 @@ fn interop_genesis_then_skip_slots() {
     let genesis = dir.join("genesis.ssz");
     let genesis_str = genesis.to_str().expect("utf8");
     let out = stdout_of(&lcli(&[
-        "interop-genesis", "--network", "minimal", "--count", "64", "--genesis-time", "1600000000", "-o", genesis_str,
+        "interop-genesis",
+        "--network",
+        "minimal",
+        "--count",
+        "64",
+        "--genesis-time",
+        "1600000000",
+        "-o",
+        genesis_str,
     ]));
     assert_eq!(line_value(&out, "validators"), "64");
     assert_eq!(line_value(&out, "genesis_time"), "1600000000");
@@ -48,19 +59,44 @@ fn interop_genesis_then_skip_slots() {
     // Two epochs of empty slots: epoch processing runs twice.
     let advanced = dir.join("advanced.ssz");
     let out = stdout_of(&lcli(&[
-        "skip-slots", "--network", "minimal", "--pre-state", genesis_str, "--slots", "16", "-o",
+        "skip-slots",
+        "--network",
+        "minimal",
+        "--pre-state",
+        genesis_str,
+        "--slots",
+        "16",
+        "-o",
         advanced.to_str().expect("utf8"),
     ]));
     assert_eq!(line_value(&out, "slot"), "16");
-    let roots = stdout_of(&lcli(&["state-root", "--network", "minimal", advanced.to_str().expect("utf8")]));
-    assert_eq!(line_value(&roots, "state_root"), line_value(&out, "state_root"));
+    let roots = stdout_of(&lcli(&[
+        "state-root",
+        "--network",
+        "minimal",
+        advanced.to_str().expect("utf8"),
+    ]));
+    assert_eq!(
+        line_value(&roots, "state_root"),
+        line_value(&out, "state_root")
+    );
 
     // pretty-ssz prints Beacon API JSON in spec field order.
-    let json = stdout_of(&lcli(&["pretty-ssz", "--type", "BeaconState", "--network", "minimal", genesis_str]));
+    let json = stdout_of(&lcli(&[
+        "pretty-ssz",
+        "--type",
+        "BeaconState",
+        "--network",
+        "minimal",
+        genesis_str,
+    ]));
     let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     assert_eq!(value["genesis_time"], "1600000000");
     assert_eq!(value["validators"].as_array().map(Vec::len), Some(64));
-    assert!(json.find("\"genesis_time\"") < json.find("\"validators\""), "spec order");
+    assert!(
+        json.find("\"genesis_time\"") < json.find("\"validators\""),
+        "spec order"
+    );
 }
 
 #[test]
@@ -68,15 +104,32 @@ fn bad_input_gets_a_clear_error() {
     let dir = scratch("bad-input");
     let junk = dir.join("junk.ssz");
     std::fs::write(&junk, b"not a beacon state").expect("write");
-    let out = lcli(&["state-root", "--network", "minimal", junk.to_str().expect("utf8")]);
+    let out = lcli(&[
+        "state-root",
+        "--network",
+        "minimal",
+        junk.to_str().expect("utf8"),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid SSZ"));
 
-    let out = lcli(&["state-root", "--network", "no-such-net", junk.to_str().expect("utf8")]);
+    let out = lcli(&[
+        "state-root",
+        "--network",
+        "no-such-net",
+        junk.to_str().expect("utf8"),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown network"));
 
-    let out = lcli(&["pretty-ssz", "--type", "Nope", "--network", "minimal", junk.to_str().expect("utf8")]);
+    let out = lcli(&[
+        "pretty-ssz",
+        "--type",
+        "Nope",
+        "--network",
+        "minimal",
+        junk.to_str().expect("utf8"),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown type"));
 }
@@ -92,13 +145,22 @@ fn cached_v101_case(path: &str) -> Option<PathBuf> {
 
 #[test]
 fn transition_blocks_reproduces_a_sanity_vector() {
-    let Some(case) = cached_v101_case("minimal/phase0/sanity/blocks/pyspec_tests/attestation") else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must have the v1.0.1 vectors cached");
+    let Some(case) = cached_v101_case("minimal/phase0/sanity/blocks/pyspec_tests/attestation")
+    else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have the v1.0.1 vectors cached"
+        );
         eprintln!("skipping: run scripts/spec-tests.sh first to cache the v1.0.1 vectors");
         return;
     };
     let post = case.join("post.ssz");
-    let expected = stdout_of(&lcli(&["state-root", "--network", "minimal", post.to_str().expect("utf8")]));
+    let expected = stdout_of(&lcli(&[
+        "state-root",
+        "--network",
+        "minimal",
+        post.to_str().expect("utf8"),
+    ]));
     let mut args = vec![
         "transition-blocks".to_string(),
         "--network".into(),
@@ -115,5 +177,8 @@ fn transition_blocks_reproduces_a_sanity_vector() {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = stdout_of(&lcli(&args));
-    assert_eq!(line_value(&out, "state_root"), line_value(&expected, "state_root"));
+    assert_eq!(
+        line_value(&out, "state_root"),
+        line_value(&expected, "state_root")
+    );
 }

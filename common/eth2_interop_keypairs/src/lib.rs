@@ -73,7 +73,10 @@ mod tests {
 
     /// The shared vector file: `privkey` as a decimal integer, `pubkey` as YAML `!!binary`.
     fn load_vectors() -> Option<Vec<(U256, Vec<u8>)>> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop-keys/keygen_test_vector.yaml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/interop-keys/keygen_test_vector.yaml"
+        );
         let text = std::fs::read_to_string(path).ok()?;
         let value: serde_yaml::Value = serde_yaml::from_str(&text).expect("vector yaml");
         let entries = value.as_sequence().expect("a list");
@@ -87,7 +90,9 @@ mod tests {
                         other => panic!("privkey: {other:?}"),
                     };
                     let pubkey_b64 = match &e["pubkey"] {
-                        serde_yaml::Value::Tagged(t) => t.value.as_str().expect("binary").to_string(),
+                        serde_yaml::Value::Tagged(t) => {
+                            t.value.as_str().expect("binary").to_string()
+                        }
                         serde_yaml::Value::String(s) => s.clone(),
                         other => panic!("pubkey: {other:?}"),
                     };

@@ -13,7 +13,9 @@ pub enum StateError {
     Arith(ArithError),
     #[error("validator {index} has a public key that does not decompress")]
     InvalidValidatorPubkey { index: u64 },
-    #[error("no proposer could be selected (no active validator with a non-zero effective balance)")]
+    #[error(
+        "no proposer could be selected (no active validator with a non-zero effective balance)"
+    )]
     NoProposer,
 }
 

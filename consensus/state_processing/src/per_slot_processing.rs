@@ -24,9 +24,16 @@ impl From<ArithError> for SlotProcessingError {
 
 /// `process_slots` (beacon-chain.md, State transition): advance to `slot`, running epoch
 /// processing at each epoch boundary.
-pub fn process_slots<E: EthSpec>(state: &mut BeaconState<E>, slot: Slot, spec: &ChainSpec) -> Result<(), SlotProcessingError> {
+pub fn process_slots<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    slot: Slot,
+    spec: &ChainSpec,
+) -> Result<(), SlotProcessingError> {
     if state.slot >= slot {
-        return Err(SlotProcessingError::SlotNotInFuture { state: state.slot, target: slot });
+        return Err(SlotProcessingError::SlotNotInFuture {
+            state: state.slot,
+            target: slot,
+        });
     }
     while state.slot < slot {
         process_slot(state)?;

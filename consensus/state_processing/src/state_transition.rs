@@ -30,7 +30,10 @@ pub fn state_transition<E: EthSpec>(
     if validate_result {
         let computed = state.update_tree_hash_cache();
         if block.state_root != computed {
-            return Err(StateTransitionError::StateRootMismatch { block: block.state_root, computed });
+            return Err(StateTransitionError::StateRootMismatch {
+                block: block.state_root,
+                computed,
+            });
         }
     }
     Ok(())

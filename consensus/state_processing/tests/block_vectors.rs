@@ -28,7 +28,8 @@ fn vectors_root() -> std::path::PathBuf {
     let cache = std::env::var_os("FRESNEL_CACHE")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/fresnel")
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/fresnel")
         });
     cache.join("spec-tests/v1.0.1/minimal/phase0")
 }
@@ -85,7 +86,10 @@ fn vectors_present() -> bool {
     if vectors_root().is_dir() {
         true
     } else {
-        eprintln!("skipping: {} is absent (the v1.0.1 minimal vectors are not cached)", vectors_root().display());
+        eprintln!(
+            "skipping: {} is absent (the v1.0.1 minimal vectors are not cached)",
+            vectors_root().display()
+        );
         false
     }
 }

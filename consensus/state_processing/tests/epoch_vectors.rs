@@ -23,7 +23,8 @@ fn vectors_root() -> std::path::PathBuf {
     let cache = std::env::var_os("FRESNEL_CACHE")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/fresnel")
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/fresnel")
         });
     cache.join("spec-tests/v1.0.1/minimal/phase0")
 }

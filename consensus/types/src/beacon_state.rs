@@ -32,10 +32,15 @@ pub enum BeaconStateError {
     UnknownValidator { index: u64, len: usize },
     #[error("slot {slot} is out of the range of the state's history (state slot {state_slot})")]
     SlotOutOfRange { slot: Slot, state_slot: Slot },
-    #[error("epoch {epoch} is not the previous, current or next epoch of the state (current {current})")]
+    #[error(
+        "epoch {epoch} is not the previous, current or next epoch of the state (current {current})"
+    )]
     EpochOutOfRange { epoch: Epoch, current: Epoch },
     #[error("committee index {index} out of range ({committees_per_slot} committees per slot)")]
-    CommitteeIndexOutOfRange { index: u64, committees_per_slot: u64 },
+    CommitteeIndexOutOfRange {
+        index: u64,
+        committees_per_slot: u64,
+    },
     #[error("list is full: {0}")]
     ListFull(&'static str),
     #[error("arithmetic overflow in {0}")]

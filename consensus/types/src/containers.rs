@@ -16,7 +16,20 @@ use tree_hash_derive::TreeHash;
 use serde_utils::{bytes_4_hex, quoted_u64};
 
 /// `Fork` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct Fork {
     #[serde(with = "bytes_4_hex")]
     pub previous_version: Version,
@@ -27,7 +40,20 @@ pub struct Fork {
 }
 
 /// `ForkData` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct ForkData {
     #[serde(with = "bytes_4_hex")]
     pub current_version: Version,
@@ -35,7 +61,20 @@ pub struct ForkData {
 }
 
 /// `Checkpoint` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct Checkpoint {
     #[serde(with = "quoted_u64")]
     pub epoch: Epoch,
@@ -43,7 +82,9 @@ pub struct Checkpoint {
 }
 
 /// `Validator` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct Validator {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -61,7 +102,20 @@ pub struct Validator {
 }
 
 /// `AttestationData` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct AttestationData {
     #[serde(with = "quoted_u64")]
     pub slot: Slot,
@@ -73,7 +127,9 @@ pub struct AttestationData {
 }
 
 /// `IndexedAttestation` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 #[serde(bound = "E: EthSpec")]
 pub struct IndexedAttestation<E: EthSpec> {
     #[serde(with = "ssz_types::serde_utils::quoted_u64_var_list")]
@@ -95,7 +151,20 @@ pub struct PendingAttestation<E: EthSpec> {
 }
 
 /// `Eth1Data` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct Eth1Data {
     pub deposit_root: Root,
     #[serde(with = "quoted_u64")]
@@ -112,7 +181,9 @@ pub struct HistoricalBatch<E: EthSpec> {
 }
 
 /// `DepositMessage` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct DepositMessage {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -121,7 +192,9 @@ pub struct DepositMessage {
 }
 
 /// `DepositData` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct DepositData {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -142,7 +215,20 @@ impl DepositData {
 }
 
 /// `BeaconBlockHeader` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct BeaconBlockHeader {
     #[serde(with = "quoted_u64")]
     pub slot: Slot,
@@ -154,28 +240,47 @@ pub struct BeaconBlockHeader {
 }
 
 /// `SigningData` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct SigningData {
     pub object_root: Root,
     pub domain: Domain,
 }
 
 /// `SignedBeaconBlockHeader` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct SignedBeaconBlockHeader {
     pub message: BeaconBlockHeader,
     pub signature: SignatureBytes,
 }
 
 /// `ProposerSlashing` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct ProposerSlashing {
     pub signed_header_1: SignedBeaconBlockHeader,
     pub signed_header_2: SignedBeaconBlockHeader,
 }
 
 /// `AttesterSlashing` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 #[serde(bound = "E: EthSpec")]
 pub struct AttesterSlashing<E: EthSpec> {
     pub attestation_1: IndexedAttestation<E>,
@@ -192,14 +297,29 @@ pub struct Attestation<E: EthSpec> {
 }
 
 /// `Deposit` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct Deposit {
     pub proof: FixedVector<Hash256, DepositProofLength>,
     pub data: DepositData,
 }
 
 /// `VoluntaryExit` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct VoluntaryExit {
     #[serde(with = "quoted_u64")]
     pub epoch: Epoch,
@@ -208,14 +328,18 @@ pub struct VoluntaryExit {
 }
 
 /// `SignedVoluntaryExit` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 pub struct SignedVoluntaryExit {
     pub message: VoluntaryExit,
     pub signature: SignatureBytes,
 }
 
 /// `BeaconBlockBody` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 #[serde(bound = "E: EthSpec")]
 pub struct BeaconBlockBody<E: EthSpec> {
     pub randao_reveal: SignatureBytes,
@@ -229,7 +353,9 @@ pub struct BeaconBlockBody<E: EthSpec> {
 }
 
 /// `BeaconBlock` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 #[serde(bound = "E: EthSpec")]
 pub struct BeaconBlock<E: EthSpec> {
     #[serde(with = "quoted_u64")]
@@ -255,7 +381,9 @@ impl<E: EthSpec> BeaconBlock<E> {
 }
 
 /// `SignedBeaconBlock` (beacon-chain.md, Containers).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize,
+)]
 #[serde(bound = "E: EthSpec")]
 pub struct SignedBeaconBlock<E: EthSpec> {
     pub message: BeaconBlock<E>,
@@ -273,7 +401,20 @@ impl<E: EthSpec> SignedBeaconBlock<E> {
 }
 
 /// `Eth1Block` (validator.md, Eth1 data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    TreeHash,
+    Serialize,
+    Deserialize,
+)]
 pub struct Eth1Block {
     #[serde(with = "quoted_u64")]
     pub timestamp: u64,

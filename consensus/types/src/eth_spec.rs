@@ -19,33 +19,145 @@ pub trait EthSpec:
     'static + Default + Clone + Copy + Debug + PartialEq + Eq + Send + Sync + std::hash::Hash
 {
     /// `MAX_VALIDATORS_PER_COMMITTEE`.
-    type MaxValidatorsPerCommittee: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxValidatorsPerCommittee: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `SLOTS_PER_EPOCH` (as a type, for `MaxPendingAttestations`).
-    type SlotsPerEpoch: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type SlotsPerEpoch: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `SLOTS_PER_HISTORICAL_ROOT`.
-    type SlotsPerHistoricalRoot: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type SlotsPerHistoricalRoot: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `HISTORICAL_ROOTS_LIMIT`.
-    type HistoricalRootsLimit: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type HistoricalRootsLimit: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `EPOCHS_PER_ETH1_VOTING_PERIOD * SLOTS_PER_EPOCH`: the `eth1_data_votes` limit.
-    type SlotsPerEth1VotingPeriod: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type SlotsPerEth1VotingPeriod: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `VALIDATOR_REGISTRY_LIMIT`.
-    type ValidatorRegistryLimit: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type ValidatorRegistryLimit: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `EPOCHS_PER_HISTORICAL_VECTOR`.
-    type EpochsPerHistoricalVector: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type EpochsPerHistoricalVector: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `EPOCHS_PER_SLASHINGS_VECTOR`.
-    type EpochsPerSlashingsVector: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type EpochsPerSlashingsVector: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `MAX_ATTESTATIONS * SLOTS_PER_EPOCH`: the limit of each epoch's pending attestations.
-    type MaxPendingAttestations: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxPendingAttestations: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `MAX_PROPOSER_SLASHINGS`.
-    type MaxProposerSlashings: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxProposerSlashings: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `MAX_ATTESTER_SLASHINGS`.
-    type MaxAttesterSlashings: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxAttesterSlashings: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `MAX_ATTESTATIONS`.
-    type MaxAttestations: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxAttestations: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `MAX_DEPOSITS`.
-    type MaxDeposits: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxDeposits: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
     /// `MAX_VOLUNTARY_EXITS`.
-    type MaxVoluntaryExits: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default;
+    type MaxVoluntaryExits: Unsigned
+        + Clone
+        + Sync
+        + Send
+        + Debug
+        + PartialEq
+        + Eq
+        + std::hash::Hash
+        + Default;
 
     /// Which preset this is, to match it against a runtime config.
     const ID: crate::EthSpecId;

@@ -21,7 +21,11 @@ pub fn compute_fork_digest(current_version: Version, genesis_validators_root: Ro
 }
 
 /// `compute_domain` (beacon-chain.md, Misc).
-pub fn compute_domain(domain_type: DomainType, fork_version: Version, genesis_validators_root: Root) -> Domain {
+pub fn compute_domain(
+    domain_type: DomainType,
+    fork_version: Version,
+    genesis_validators_root: Root,
+) -> Domain {
     let fork_data_root = compute_fork_data_root(fork_version, genesis_validators_root);
     let mut domain = [0u8; 32];
     domain[..4].copy_from_slice(&domain_type);

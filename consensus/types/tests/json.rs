@@ -36,8 +36,14 @@ fn attestation_json_matches_the_beacon_api() {
             slot: 1,
             index: 2,
             beacon_block_root: Hash256::ZERO,
-            source: Checkpoint { epoch: 3, root: Hash256::ZERO },
-            target: Checkpoint { epoch: 4, root: Hash256::ZERO },
+            source: Checkpoint {
+                epoch: 3,
+                root: Hash256::ZERO,
+            },
+            target: Checkpoint {
+                epoch: 4,
+                root: Hash256::ZERO,
+            },
         },
         signature: SignatureBytes::empty(),
     };
@@ -53,7 +59,11 @@ fn attestation_json_matches_the_beacon_api() {
 
 #[test]
 fn fork_versions_are_4_byte_hex() {
-    let fork = Fork { previous_version: [0, 0, 0, 1], current_version: [0, 0, 0, 2], epoch: 7 };
+    let fork = Fork {
+        previous_version: [0, 0, 0, 1],
+        current_version: [0, 0, 0, 2],
+        epoch: 7,
+    };
     assert_eq!(
         serde_json::to_string(&fork).expect("serialises"),
         r#"{"previous_version":"0x00000001","current_version":"0x00000002","epoch":"7"}"#

@@ -14,7 +14,11 @@ fn sample_block() -> SignedBeaconBlock<E> {
     bits.set(3, true).expect("in range");
     let attestation = Attestation::<E> {
         aggregation_bits: bits,
-        data: AttestationData { slot: 5, index: 1, ..Default::default() },
+        data: AttestationData {
+            slot: 5,
+            index: 1,
+            ..Default::default()
+        },
         signature: SignatureBytes::empty(),
     };
     let indexed = IndexedAttestation::<E> {
@@ -35,7 +39,12 @@ fn sample_block() -> SignedBeaconBlock<E> {
         ..Default::default()
     };
     SignedBeaconBlock {
-        message: BeaconBlock { slot: 9, proposer_index: 3, body, ..Default::default() },
+        message: BeaconBlock {
+            slot: 9,
+            proposer_index: 3,
+            body,
+            ..Default::default()
+        },
         signature: SignatureBytes::empty(),
     }
 }
@@ -43,7 +52,13 @@ fn sample_block() -> SignedBeaconBlock<E> {
 fn sample_state() -> BeaconState<E> {
     let mut state = BeaconState::<E>::empty(42, Fork::default(), Eth1Data::default());
     for i in 0..5u64 {
-        state.validators.push(Validator { effective_balance: i, ..Default::default() }).expect("fits");
+        state
+            .validators
+            .push(Validator {
+                effective_balance: i,
+                ..Default::default()
+            })
+            .expect("fits");
         state.balances.push(i * 7).expect("fits");
     }
     let mut bits = BitList::with_capacity(7).expect("capacity");
@@ -54,17 +69,33 @@ fn sample_state() -> BeaconState<E> {
         inclusion_delay: 1,
         proposer_index: 2,
     };
-    state.previous_epoch_attestations.push(pending.clone()).expect("fits");
-    state.current_epoch_attestations.push(pending).expect("fits");
-    state.eth1_data_votes.push(Eth1Data::default()).expect("fits");
-    state.historical_roots.push(Hash256::repeat_byte(7)).expect("fits");
+    state
+        .previous_epoch_attestations
+        .push(pending.clone())
+        .expect("fits");
+    state
+        .current_epoch_attestations
+        .push(pending)
+        .expect("fits");
+    state
+        .eth1_data_votes
+        .push(Eth1Data::default())
+        .expect("fits");
+    state
+        .historical_roots
+        .push(Hash256::repeat_byte(7))
+        .expect("fits");
     state
 }
 
 /// Decoding must not panic; a successful decode must round-trip exactly.
 fn check_decode<T: Decode + Encode>(bytes: &[u8]) {
     if let Ok(value) = T::from_ssz_bytes(bytes) {
-        assert_eq!(value.as_ssz_bytes(), bytes, "decoded value re-encodes differently");
+        assert_eq!(
+            value.as_ssz_bytes(),
+            bytes,
+            "decoded value re-encodes differently"
+        );
     }
 }
 
@@ -83,7 +114,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::SetByte(i, b)),
         any::<usize>().prop_map(Mutation::Truncate),
         proptest::collection::vec(any::<u8>(), 1..16).prop_map(Mutation::Append),
-        (any::<usize>(), prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>(), 0u32..4096])
+        (
+            any::<usize>(),
+            prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>(), 0u32..4096]
+        )
             .prop_map(|(i, v)| Mutation::WriteU32(i, v)),
     ]
 }
@@ -141,9 +175,15 @@ proptest! {
 #[test]
 fn samples_round_trip() {
     let block = sample_block();
-    assert_eq!(SignedBeaconBlock::<E>::from_ssz_bytes(&block.as_ssz_bytes()).expect("decodes"), block);
+    assert_eq!(
+        SignedBeaconBlock::<E>::from_ssz_bytes(&block.as_ssz_bytes()).expect("decodes"),
+        block
+    );
     let state = sample_state();
-    assert_eq!(BeaconState::<E>::from_ssz_bytes(&state.as_ssz_bytes()).expect("decodes"), state);
+    assert_eq!(
+        BeaconState::<E>::from_ssz_bytes(&state.as_ssz_bytes()).expect("decodes"),
+        state
+    );
 }
 
 #[test]

@@ -15,7 +15,10 @@ use types::{
 };
 
 /// `get_active_validator_indices` (beacon-chain.md, Beacon state accessors).
-pub fn get_active_validator_indices<E: EthSpec>(state: &BeaconState<E>, epoch: Epoch) -> Vec<ValidatorIndex> {
+pub fn get_active_validator_indices<E: EthSpec>(
+    state: &BeaconState<E>,
+    epoch: Epoch,
+) -> Vec<ValidatorIndex> {
     state
         .validators
         .iter()
@@ -26,9 +29,16 @@ pub fn get_active_validator_indices<E: EthSpec>(state: &BeaconState<E>, epoch: E
 }
 
 /// `get_validator_churn_limit` (beacon-chain.md, Beacon state accessors).
-pub fn get_validator_churn_limit<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec) -> Result<u64, StateError> {
-    let active = committee_cache(state, state.current_epoch(), spec)?.active_validator_count() as u64;
-    Ok(std::cmp::max(spec.min_per_epoch_churn_limit, active.safe_div(spec.churn_limit_quotient)?))
+pub fn get_validator_churn_limit<E: EthSpec>(
+    state: &BeaconState<E>,
+    spec: &ChainSpec,
+) -> Result<u64, StateError> {
+    let active =
+        committee_cache(state, state.current_epoch(), spec)?.active_validator_count() as u64;
+    Ok(std::cmp::max(
+        spec.min_per_epoch_churn_limit,
+        active.safe_div(spec.churn_limit_quotient)?,
+    ))
 }
 
 /// `get_seed` (beacon-chain.md, Beacon state accessors).
@@ -44,11 +54,18 @@ pub fn get_seed<E: EthSpec>(
         .safe_sub(spec.min_seed_lookahead)?
         .safe_sub(1)?;
     let mix = state.get_randao_mix(mix_epoch);
-    Ok(hash_concat(&[&domain_type, &epoch.to_le_bytes(), mix.as_slice()]))
+    Ok(hash_concat(&[
+        &domain_type,
+        &epoch.to_le_bytes(),
+        mix.as_slice(),
+    ]))
 }
 
 /// `get_committee_count_per_slot` (beacon-chain.md, Beacon state accessors), from an active count.
-pub fn committee_count_per_slot<E: EthSpec>(active_validator_count: u64, spec: &ChainSpec) -> Result<u64, StateError> {
+pub fn committee_count_per_slot<E: EthSpec>(
+    active_validator_count: u64,
+    spec: &ChainSpec,
+) -> Result<u64, StateError> {
     let per_slot = active_validator_count
         .safe_div(E::slots_per_epoch())?
         .safe_div(spec.target_committee_size)?;
@@ -81,7 +98,9 @@ pub fn build_committee_cache<E: EthSpec>(
         E::slots_per_epoch(),
         shuffle_rounds(spec),
     )
-    .ok_or(StateError::BeaconState(BeaconStateError::ShuffleFailed("registry too large")))
+    .ok_or(StateError::BeaconState(BeaconStateError::ShuffleFailed(
+        "registry too large",
+    )))
 }
 
 /// The committees of `epoch` (previous, current or next of the state), from the state's cache
@@ -119,14 +138,19 @@ pub fn get_beacon_committee<E: EthSpec>(
     cache
         .get_beacon_committee(slot, index)
         .map(|c| c.to_vec())
-        .ok_or(StateError::BeaconState(BeaconStateError::CommitteeIndexOutOfRange {
-            index,
-            committees_per_slot: cache.committees_per_slot(),
-        }))
+        .ok_or(StateError::BeaconState(
+            BeaconStateError::CommitteeIndexOutOfRange {
+                index,
+                committees_per_slot: cache.committees_per_slot(),
+            },
+        ))
 }
 
 /// `get_beacon_proposer_index` (beacon-chain.md, Beacon state accessors).
-pub fn get_beacon_proposer_index<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec) -> Result<ValidatorIndex, StateError> {
+pub fn get_beacon_proposer_index<E: EthSpec>(
+    state: &BeaconState<E>,
+    spec: &ChainSpec,
+) -> Result<ValidatorIndex, StateError> {
     get_beacon_proposer_index_at_slot(state, state.slot, spec)
 }
 
@@ -142,7 +166,12 @@ pub fn get_beacon_proposer_index_at_slot<E: EthSpec>(
     let seed = hash_concat(&[epoch_seed.as_slice(), &slot.to_le_bytes()]);
     let cache = committee_cache(state, epoch, spec)?;
     compute_proposer_index(
-        |i| state.validators.get(i as usize).map(|v| v.effective_balance),
+        |i| {
+            state
+                .validators
+                .get(i as usize)
+                .map(|v| v.effective_balance)
+        },
         cache.active_indices(),
         &seed,
         spec,
@@ -163,13 +192,20 @@ pub fn get_total_balance<E: EthSpec>(
 }
 
 /// `get_total_active_balance` (beacon-chain.md, Beacon state accessors).
-pub fn get_total_active_balance<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec) -> Result<Gwei, StateError> {
+pub fn get_total_active_balance<E: EthSpec>(
+    state: &BeaconState<E>,
+    spec: &ChainSpec,
+) -> Result<Gwei, StateError> {
     let cache = committee_cache(state, state.current_epoch(), spec)?;
     get_total_balance(state, cache.active_indices().iter().copied(), spec)
 }
 
 /// `get_domain` (beacon-chain.md, Beacon state accessors).
-pub fn get_domain<E: EthSpec>(state: &BeaconState<E>, domain_type: DomainType, epoch: Option<Epoch>) -> Domain {
+pub fn get_domain<E: EthSpec>(
+    state: &BeaconState<E>,
+    domain_type: DomainType,
+    epoch: Option<Epoch>,
+) -> Domain {
     let epoch = epoch.unwrap_or_else(|| state.current_epoch());
     let fork_version = if epoch < state.fork.epoch {
         state.fork.previous_version
@@ -188,9 +224,12 @@ pub fn get_attesting_indices<E: EthSpec>(
 ) -> Result<Vec<ValidatorIndex>, AttestingIndicesError> {
     let epoch = data.slot / E::slots_per_epoch();
     let cache = committee_cache(state, epoch, spec)?;
-    let committee = cache
-        .get_beacon_committee(data.slot, data.index)
-        .ok_or(AttestingIndicesError::NoCommittee { slot: data.slot, index: data.index })?;
+    let committee = cache.get_beacon_committee(data.slot, data.index).ok_or(
+        AttestingIndicesError::NoCommittee {
+            slot: data.slot,
+            index: data.index,
+        },
+    )?;
     attesting_indices_from_committee::<E>(committee, bits)
 }
 
@@ -230,13 +269,20 @@ pub fn get_indexed_attestation<E: EthSpec>(
     attestation: &Attestation<E>,
     spec: &ChainSpec,
 ) -> Result<IndexedAttestation<E>, AttestingIndicesError> {
-    let mut indices = get_attesting_indices(state, &attestation.data, &attestation.aggregation_bits, spec)?;
+    let mut indices = get_attesting_indices(
+        state,
+        &attestation.data,
+        &attestation.aggregation_bits,
+        spec,
+    )?;
     indices.sort_unstable();
     Ok(IndexedAttestation {
         // A committee is never larger than MAX_VALIDATORS_PER_COMMITTEE: the bitlist bounds it.
-        attesting_indices: VariableList::new(indices).map_err(|_| AttestingIndicesError::BitfieldLength {
-            bits: attestation.aggregation_bits.len(),
-            committee: E::max_validators_per_committee() as usize,
+        attesting_indices: VariableList::new(indices).map_err(|_| {
+            AttestingIndicesError::BitfieldLength {
+                bits: attestation.aggregation_bits.len(),
+                committee: E::max_validators_per_committee() as usize,
+            }
         })?,
         data: attestation.data,
         signature: attestation.signature,
@@ -244,7 +290,10 @@ pub fn get_indexed_attestation<E: EthSpec>(
 }
 
 /// The decompressed public key of validator `index`, from the state's key cache when possible.
-pub fn validator_pubkey<E: EthSpec>(state: &BeaconState<E>, index: ValidatorIndex) -> Result<PublicKey, StateError> {
+pub fn validator_pubkey<E: EthSpec>(
+    state: &BeaconState<E>,
+    index: ValidatorIndex,
+) -> Result<PublicKey, StateError> {
     let validator = state.validator(index)?;
     if let Some(key) = state.caches.pubkeys.get(index as usize, &validator.pubkey) {
         return Ok(key);
@@ -257,5 +306,8 @@ pub fn validator_pubkey<E: EthSpec>(state: &BeaconState<E>, index: ValidatorInde
 
 /// Decompress and cache the keys of every validator not yet in the state's key cache.
 pub fn fill_pubkey_cache<E: EthSpec>(state: &BeaconState<E>) {
-    state.caches.pubkeys.extend_from(state.validators.iter().map(|v| v.pubkey));
+    state
+        .caches
+        .pubkeys
+        .extend_from(state.validators.iter().map(|v| v.pubkey));
 }

@@ -29,7 +29,10 @@ mod tests {
     fn squareroot_matches_definition() {
         for n in (0..10_000u64).chain([u64::MAX, u64::MAX - 1, 1 << 62]) {
             let x = integer_squareroot(n) as u128;
-            assert!(x * x <= n as u128 && (x + 1) * (x + 1) > n as u128, "n = {n}");
+            assert!(
+                x * x <= n as u128 && (x + 1) * (x + 1) > n as u128,
+                "n = {n}"
+            );
         }
     }
 }

@@ -5,7 +5,9 @@ use crate::StateError;
 use safe_arith::SafeArith;
 use types::{ChainSpec, Epoch, EthSpec, Hash256, Slot, ValidatorIndex};
 
-pub use types::signing::{compute_domain, compute_fork_data_root, compute_fork_digest, compute_signing_root};
+pub use types::signing::{
+    compute_domain, compute_fork_data_root, compute_fork_digest, compute_signing_root,
+};
 
 /// `compute_epoch_at_slot` (beacon-chain.md, Misc).
 pub fn compute_epoch_at_slot<E: EthSpec>(slot: Slot) -> Epoch {
@@ -43,13 +45,16 @@ pub fn compute_proposer_index(
     let max_iterations = (total as u64).saturating_mul(1024).max(1 << 16);
     for i in 0..max_iterations {
         let position = (i % total as u64) as usize;
-        let shuffled = swap_or_not_shuffle::compute_shuffled_index(position, total, &seed_bytes, rounds)
-            .ok_or(StateError::NoProposer)?;
+        let shuffled =
+            swap_or_not_shuffle::compute_shuffled_index(position, total, &seed_bytes, rounds)
+                .ok_or(StateError::NoProposer)?;
         let candidate = indices[shuffled];
         buf[32..].copy_from_slice(&(i / 32).to_le_bytes());
         let random_byte = ethereum_hashing::hash(&buf)[(i % 32) as usize] as u64;
         let effective_balance = effective_balances(candidate).ok_or(StateError::NoProposer)?;
-        if effective_balance.safe_mul(MAX_RANDOM_BYTE)? >= spec.max_effective_balance.safe_mul(random_byte)? {
+        if effective_balance.safe_mul(MAX_RANDOM_BYTE)?
+            >= spec.max_effective_balance.safe_mul(random_byte)?
+        {
             return Ok(candidate);
         }
     }

@@ -8,14 +8,22 @@ use safe_arith::SafeArith;
 use types::{BeaconState, ChainSpec, EthSpec, Gwei, ValidatorIndex};
 
 /// `increase_balance` (beacon-chain.md, Beacon state mutators).
-pub fn increase_balance<E: EthSpec>(state: &mut BeaconState<E>, index: ValidatorIndex, delta: Gwei) -> Result<(), StateError> {
+pub fn increase_balance<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    index: ValidatorIndex,
+    delta: Gwei,
+) -> Result<(), StateError> {
     let balance = state.balance_mut(index)?;
     *balance = balance.safe_add(delta)?;
     Ok(())
 }
 
 /// `decrease_balance` (beacon-chain.md, Beacon state mutators): saturates at zero.
-pub fn decrease_balance<E: EthSpec>(state: &mut BeaconState<E>, index: ValidatorIndex, delta: Gwei) -> Result<(), StateError> {
+pub fn decrease_balance<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    index: ValidatorIndex,
+    delta: Gwei,
+) -> Result<(), StateError> {
     let balance = state.balance_mut(index)?;
     *balance = balance.saturating_sub(delta);
     Ok(())
@@ -80,6 +88,10 @@ pub fn slash_validator<E: EthSpec>(
     let whistleblower_reward = effective_balance.safe_div(spec.whistleblower_reward_quotient)?;
     let proposer_reward = whistleblower_reward.safe_div(spec.proposer_reward_quotient)?;
     increase_balance(state, proposer_index, proposer_reward)?;
-    increase_balance(state, whistleblower_index, whistleblower_reward.safe_sub(proposer_reward)?)?;
+    increase_balance(
+        state,
+        whistleblower_index,
+        whistleblower_reward.safe_sub(proposer_reward)?,
+    )?;
     Ok(())
 }

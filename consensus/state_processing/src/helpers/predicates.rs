@@ -22,7 +22,9 @@ pub fn is_eligible_for_activation(validator: &Validator, finalized_epoch: Epoch)
 
 /// `is_slashable_validator` (beacon-chain.md, Predicates).
 pub fn is_slashable_validator(validator: &Validator, epoch: Epoch) -> bool {
-    !validator.slashed && validator.activation_epoch <= epoch && epoch < validator.withdrawable_epoch
+    !validator.slashed
+        && validator.activation_epoch <= epoch
+        && epoch < validator.withdrawable_epoch
 }
 
 /// `is_slashable_attestation_data` (beacon-chain.md, Predicates): a double vote or a surround vote.

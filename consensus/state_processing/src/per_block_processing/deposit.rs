@@ -49,11 +49,21 @@ pub(crate) fn process_deposit_at<E: EthSpec>(
     index: usize,
     spec: &ChainSpec,
 ) -> Result<(), BlockProcessingError> {
-    let existing = state.validators.iter().position(|v| v.pubkey == deposit.data.pubkey);
-    apply_deposit(state, deposit, index, existing, || {
-        // A key that does not decompress cannot have signed.
-        deposit_signature_set(&deposit.data, spec).is_ok_and(|set| set.verify())
-    }, spec)
+    let existing = state
+        .validators
+        .iter()
+        .position(|v| v.pubkey == deposit.data.pubkey);
+    apply_deposit(
+        state,
+        deposit,
+        index,
+        existing,
+        || {
+            // A key that does not decompress cannot have signed.
+            deposit_signature_set(&deposit.data, spec).is_ok_and(|set| set.verify())
+        },
+        spec,
+    )
 }
 
 /// The body of `process_deposit` with its two costly lookups supplied by the caller: the

@@ -50,7 +50,8 @@ impl CommitteeCache {
         shuffle_round_count: u8,
     ) -> Option<Self> {
         let positions: Vec<usize> = (0..active_indices.len()).collect();
-        let shuffled = swap_or_not_shuffle::shuffle_list(positions, shuffle_round_count, seed, false)?;
+        let shuffled =
+            swap_or_not_shuffle::shuffle_list(positions, shuffle_round_count, seed, false)?;
         let shuffling = shuffled.into_iter().map(|p| active_indices[p]).collect();
         Some(CommitteeCache {
             epoch,
@@ -95,7 +96,11 @@ impl CommitteeCache {
     }
 
     /// `get_beacon_committee` for a slot of this epoch; None if slot or index is out of range.
-    pub fn get_beacon_committee(&self, slot: Slot, index: CommitteeIndex) -> Option<&[ValidatorIndex]> {
+    pub fn get_beacon_committee(
+        &self,
+        slot: Slot,
+        index: CommitteeIndex,
+    ) -> Option<&[ValidatorIndex]> {
         if slot / self.slots_per_epoch != self.epoch || index >= self.committees_per_slot {
             return None;
         }
