@@ -71,38 +71,41 @@ mod tests {
     use alloy_primitives::U256;
     use base64::Engine;
 
-    /// The shared vector file: `privkey` as a decimal integer, `pubkey` as YAML `!!binary`.
+    /// The shared vector file: `privkey` as a 77-digit decimal integer (too big for a YAML
+    /// number type, so the lines are read as text) and `pubkey` as YAML `!!binary` base64.
     fn load_vectors() -> Option<Vec<(U256, Vec<u8>)>> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/interop-keys/keygen_test_vector.yaml"
         );
         let text = std::fs::read_to_string(path).ok()?;
-        let value: serde_yaml::Value = serde_yaml::from_str(&text).expect("vector yaml");
-        let entries = value.as_sequence().expect("a list");
-        Some(
-            entries
-                .iter()
-                .map(|e| {
-                    let privkey = match &e["privkey"] {
-                        serde_yaml::Value::Number(n) => n.to_string(),
-                        serde_yaml::Value::String(s) => s.clone(),
-                        other => panic!("privkey: {other:?}"),
-                    };
-                    let pubkey_b64 = match &e["pubkey"] {
-                        serde_yaml::Value::Tagged(t) => {
-                            t.value.as_str().expect("binary").to_string()
-                        }
-                        serde_yaml::Value::String(s) => s.clone(),
-                        other => panic!("pubkey: {other:?}"),
-                    };
-                    let pubkey = base64::engine::general_purpose::STANDARD
-                        .decode(pubkey_b64.split_whitespace().collect::<String>())
-                        .expect("base64");
-                    (U256::from_str_radix(&privkey, 10).expect("decimal"), pubkey)
-                })
-                .collect(),
-        )
+        let mut vectors = Vec::new();
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            let Some(privkey) = line
+                .trim_start_matches("- ")
+                .trim()
+                .strip_prefix("privkey:")
+            else {
+                continue;
+            };
+            let privkey = U256::from_str_radix(privkey.trim(), 10).expect("decimal privkey");
+            let header = lines.next().expect("pubkey line");
+            assert!(header.trim().starts_with("pubkey: !!binary"), "{header}");
+            let mut b64 = String::new();
+            while let Some(next) = lines.peek() {
+                if next.trim_start().starts_with('-') || next.trim().is_empty() {
+                    break;
+                }
+                b64.push_str(next.trim());
+                lines.next();
+            }
+            let pubkey = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("base64 pubkey");
+            vectors.push((privkey, pubkey));
+        }
+        Some(vectors)
     }
 
     #[test]
