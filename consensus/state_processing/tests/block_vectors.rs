@@ -21,18 +21,8 @@ use types::{
 type E = MinimalEthSpec;
 type State = BeaconState<E>;
 
-/// The v1.0.1 minimal vectors as `scripts/spec-tests.sh` caches them
-/// (`$FRESNEL_CACHE`, default `~/.cache/fresnel`). The conformance runner is the official
-/// check; these tests give quick feedback while working on this crate.
-fn vectors_root() -> std::path::PathBuf {
-    let cache = std::env::var_os("FRESNEL_CACHE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/fresnel")
-        });
-    cache.join("spec-tests/v1.0.1/minimal/phase0")
-}
+mod common;
+use common::vectors_root;
 
 /// `meta.yaml`'s `bls_setting`: 0 or absent = either (we verify), 1 = must verify, 2 = must not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,18 +16,8 @@ type State = BeaconState<E>;
 type Step = fn(&mut State, &ChainSpec) -> Result<(), EpochProcessingError>;
 type DeltasFn = fn(&State, &ChainSpec) -> Result<Deltas, EpochProcessingError>;
 
-/// The v1.0.1 minimal vectors as `scripts/spec-tests.sh` caches them
-/// (`$FRESNEL_CACHE`, default `~/.cache/fresnel`). The conformance runner is the official
-/// check; these tests give quick feedback while working on this crate.
-fn vectors_root() -> std::path::PathBuf {
-    let cache = std::env::var_os("FRESNEL_CACHE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/fresnel")
-        });
-    cache.join("spec-tests/v1.0.1/minimal/phase0")
-}
+mod common;
+use common::vectors_root;
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)

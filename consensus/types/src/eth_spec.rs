@@ -14,6 +14,17 @@ use ssz_types::typenum::{
 };
 use std::fmt::Debug;
 
+/// What a type-level length must support to appear in containers.
+pub trait ListLength:
+    Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default
+{
+}
+
+impl<T> ListLength for T where
+    T: Unsigned + Clone + Sync + Send + Debug + PartialEq + Eq + std::hash::Hash + Default
+{
+}
+
 /// The type-level constants of one preset.
 pub trait EthSpec:
     'static + Default + Clone + Copy + Debug + PartialEq + Eq + Send + Sync + std::hash::Hash
