@@ -2,6 +2,7 @@
 //! genesis, offline state transitions).
 
 mod network;
+mod simulate;
 mod transition;
 
 use anyhow::{Context, Result};
@@ -79,6 +80,32 @@ enum Command {
         /// Write the post-state here.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Run an in-process chain of interop validators: produce, sign and import blocks and
+    /// attestations until the head reaches the first slot of --epochs; print a line per epoch
+    /// and a final `finalized_epoch=F justified_epoch=J head_slot=S`.
+    Simulate {
+        /// Preset and config: minimal or mainnet (v1.0.1).
+        #[arg(long, default_value = "minimal", value_parser = ["minimal", "mainnet"])]
+        preset: String,
+        /// Number of interop validators.
+        #[arg(long, default_value_t = 64)]
+        validators: usize,
+        /// Stop when the head is at the first slot of this epoch.
+        #[arg(long)]
+        epochs: u64,
+        /// Share of validators that attest (0 to 1; the lowest indices attest).
+        #[arg(long, default_value_t = 1.0)]
+        participation: f64,
+        /// Slots without a block, e.g. 3,5,9.
+        #[arg(long, value_parser = simulate::parse_slot_list, default_value = "")]
+        skip_slots: std::vec::Vec<u64>,
+        /// Build two competing blocks at this slot and the next, splitting the votes.
+        #[arg(long)]
+        fork_at: Option<u64>,
+        /// Keep the chain in a database here; run again with the same directory to resume.
+        #[arg(long)]
+        datadir: Option<PathBuf>,
     },
 }
 
@@ -160,6 +187,34 @@ fn run(cli: Cli) -> Result<()> {
                 )
             })
         }
+        Command::Simulate {
+            preset,
+            validators,
+            epochs,
+            participation,
+            skip_slots,
+            fork_at,
+            datadir,
+        } => simulate_command(
+            &preset,
+            simulate::SimulateOptions {
+                validators,
+                epochs,
+                participation,
+                skip_slots,
+                fork_at,
+                datadir,
+            },
+        ),
+    }
+}
+
+fn simulate_command(preset: &str, options: simulate::SimulateOptions) -> Result<()> {
+    match preset {
+        "mainnet" => {
+            simulate::simulate::<types::MainnetEthSpec>(types::ChainSpec::mainnet(), &options)
+        }
+        _ => simulate::simulate::<types::MinimalEthSpec>(types::ChainSpec::minimal(), &options),
     }
 }
 

@@ -7,7 +7,7 @@
 //! (`best_descendant`), refreshed in one backwards pass whenever weights change.
 
 use std::collections::HashMap;
-use types::{Epoch, Hash256, Slot};
+use types::{Checkpoint, Epoch, Hash256, Slot};
 
 /// Why a fork-choice operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,11 +16,13 @@ pub enum ProtoArrayError {
     UnknownBlock(Hash256),
     #[error("the justified block {0:?} is unknown")]
     UnknownJustifiedBlock(Hash256),
-    #[error("the head {head:?} is not viable (justified {justified_epoch}, finalized {finalized_epoch})")]
+    #[error(
+        "the head {head:?} is not viable (store justified {justified:?}, finalized {finalized:?})"
+    )]
     HeadNotViable {
         head: Hash256,
-        justified_epoch: Epoch,
-        finalized_epoch: Epoch,
+        justified: Checkpoint,
+        finalized: Checkpoint,
     },
     #[error("{deltas} weight deltas for {nodes} nodes")]
     DeltaCountMismatch { deltas: usize, nodes: usize },
@@ -36,9 +38,10 @@ pub struct ProtoNode {
     pub slot: Slot,
     pub root: Hash256,
     pub parent: Option<usize>,
-    /// The justified and finalized epochs of the block's post-state (for the FFG filter).
-    pub justified_epoch: Epoch,
-    pub finalized_epoch: Epoch,
+    /// The current justified and finalized checkpoints of the block's post-state (for the
+    /// FFG filter).
+    pub justified_checkpoint: Checkpoint,
+    pub finalized_checkpoint: Checkpoint,
     /// Sum of the balances of validators whose latest vote is this block or a descendant.
     pub weight: u64,
     pub best_child: Option<usize>,
@@ -58,9 +61,9 @@ pub struct VoteTracker {
 /// The tree of blocks since finality, with incrementally maintained LMD-GHOST weights.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtoArray {
-    /// The store's justified and finalized epochs as of the last weight update.
-    pub justified_epoch: Epoch,
-    pub finalized_epoch: Epoch,
+    /// The store's justified and finalized checkpoints as of the last weight update.
+    pub justified_checkpoint: Checkpoint,
+    pub finalized_checkpoint: Checkpoint,
     nodes: Vec<ProtoNode>,
     indices: HashMap<Hash256, usize>,
     votes: Vec<VoteTracker>,
@@ -73,12 +76,12 @@ impl ProtoArray {
     pub fn new(
         anchor_slot: Slot,
         anchor_root: Hash256,
-        justified_epoch: Epoch,
-        finalized_epoch: Epoch,
+        justified_checkpoint: Checkpoint,
+        finalized_checkpoint: Checkpoint,
     ) -> Self {
         let mut array = ProtoArray {
-            justified_epoch,
-            finalized_epoch,
+            justified_checkpoint,
+            finalized_checkpoint,
             nodes: Vec::new(),
             indices: HashMap::new(),
             votes: Vec::new(),
@@ -88,8 +91,8 @@ impl ProtoArray {
             anchor_slot,
             anchor_root,
             None,
-            justified_epoch,
-            finalized_epoch,
+            justified_checkpoint,
+            finalized_checkpoint,
         );
         array
     }
@@ -99,16 +102,16 @@ impl ProtoArray {
         slot: Slot,
         root: Hash256,
         parent: Option<usize>,
-        justified_epoch: Epoch,
-        finalized_epoch: Epoch,
+        justified_checkpoint: Checkpoint,
+        finalized_checkpoint: Checkpoint,
     ) {
         let index = self.nodes.len();
         self.nodes.push(ProtoNode {
             slot,
             root,
             parent,
-            justified_epoch,
-            finalized_epoch,
+            justified_checkpoint,
+            finalized_checkpoint,
             weight: 0,
             best_child: None,
             best_descendant: None,
@@ -143,8 +146,8 @@ impl ProtoArray {
         slot: Slot,
         root: Hash256,
         parent_root: Hash256,
-        justified_epoch: Epoch,
-        finalized_epoch: Epoch,
+        justified_checkpoint: Checkpoint,
+        finalized_checkpoint: Checkpoint,
     ) -> Result<(), ProtoArrayError> {
         if self.indices.contains_key(&root) {
             return Ok(());
@@ -153,7 +156,13 @@ impl ProtoArray {
             .indices
             .get(&parent_root)
             .ok_or(ProtoArrayError::UnknownBlock(parent_root))?;
-        self.push_node(slot, root, Some(parent), justified_epoch, finalized_epoch);
+        self.push_node(
+            slot,
+            root,
+            Some(parent),
+            justified_checkpoint,
+            finalized_checkpoint,
+        );
         let child = self.nodes.len() - 1;
         self.maybe_update_best_child_and_descendant(parent, child)
     }
@@ -181,14 +190,15 @@ impl ProtoArray {
     /// follow the best descendant of the justified block.
     pub fn find_head(
         &mut self,
-        justified_epoch: Epoch,
-        justified_root: Hash256,
-        finalized_epoch: Epoch,
+        justified_checkpoint: Checkpoint,
+        finalized_checkpoint: Checkpoint,
         justified_balances: &[u64],
     ) -> Result<Hash256, ProtoArrayError> {
         let deltas = self.compute_deltas(justified_balances);
-        self.balances = justified_balances.to_vec();
-        self.apply_score_changes(&deltas, justified_epoch, finalized_epoch)?;
+        self.balances.clear();
+        self.balances.extend_from_slice(justified_balances);
+        self.apply_score_changes(&deltas, justified_checkpoint, finalized_checkpoint)?;
+        let justified_root = justified_checkpoint.root;
 
         let justified_index = *self
             .indices
@@ -198,7 +208,10 @@ impl ProtoArray {
             .nodes
             .get(justified_index)
             .ok_or(ProtoArrayError::NodeIndex(justified_index))?;
-        let best_index = justified.best_descendant.unwrap_or(justified_index);
+        // With no viable leaf below it, the spec's get_head stops at the justified block itself.
+        let Some(best_index) = justified.best_descendant else {
+            return Ok(justified_root);
+        };
         let best = self
             .nodes
             .get(best_index)
@@ -206,8 +219,8 @@ impl ProtoArray {
         if !self.node_is_viable_for_head(best) {
             return Err(ProtoArrayError::HeadNotViable {
                 head: best.root,
-                justified_epoch: self.justified_epoch,
-                finalized_epoch: self.finalized_epoch,
+                justified: self.justified_checkpoint,
+                finalized: self.finalized_checkpoint,
             });
         }
         Ok(best.root)
@@ -246,8 +259,8 @@ impl ProtoArray {
     fn apply_score_changes(
         &mut self,
         deltas: &[i128],
-        justified_epoch: Epoch,
-        finalized_epoch: Epoch,
+        justified_checkpoint: Checkpoint,
+        finalized_checkpoint: Checkpoint,
     ) -> Result<(), ProtoArrayError> {
         if deltas.len() != self.nodes.len() {
             return Err(ProtoArrayError::DeltaCountMismatch {
@@ -255,8 +268,8 @@ impl ProtoArray {
                 nodes: self.nodes.len(),
             });
         }
-        self.justified_epoch = justified_epoch;
-        self.finalized_epoch = finalized_epoch;
+        self.justified_checkpoint = justified_checkpoint;
+        self.finalized_checkpoint = finalized_checkpoint;
         let mut deltas = deltas.to_vec();
         for index in (0..self.nodes.len()).rev() {
             let node = &mut self.nodes[index];
@@ -279,10 +292,14 @@ impl ProtoArray {
     }
 
     /// `filter_block_tree`'s test for a leaf (fork-choice.md): its state agrees with the
-    /// store's justified and finalized checkpoints, or the store is still at genesis.
+    /// store's justified and finalized checkpoints (epoch and root), or the store's are still
+    /// at genesis.
     fn node_is_viable_for_head(&self, node: &ProtoNode) -> bool {
-        (node.justified_epoch == self.justified_epoch || self.justified_epoch == 0)
-            && (node.finalized_epoch == self.finalized_epoch || self.finalized_epoch == 0)
+        let genesis = types::ChainSpec::GENESIS_EPOCH;
+        (node.justified_checkpoint == self.justified_checkpoint
+            || self.justified_checkpoint.epoch == genesis)
+            && (node.finalized_checkpoint == self.finalized_checkpoint
+                || self.finalized_checkpoint.epoch == genesis)
     }
 
     /// True if the node's subtree contains a viable leaf.
@@ -355,6 +372,78 @@ impl ProtoArray {
         parent_node.best_child = new.0;
         parent_node.best_descendant = new.1;
         Ok(())
+    }
+
+    /// The blocks in insertion order (parents first).
+    pub fn nodes(&self) -> &[ProtoNode] {
+        &self.nodes
+    }
+
+    /// The latest message of each validator, by validator index.
+    pub fn votes(&self) -> &[VoteTracker] {
+        &self.votes
+    }
+
+    /// Rebuild a tree from persisted nodes (parents first) and latest messages. Weights and
+    /// best children are recomputed from scratch at the next `find_head`, so only the tree's
+    /// shape and the votes need to survive a restart.
+    pub fn from_parts(
+        justified_checkpoint: Checkpoint,
+        finalized_checkpoint: Checkpoint,
+        nodes: Vec<(Slot, Hash256, Option<usize>, Checkpoint, Checkpoint)>,
+        votes: Vec<(Option<Hash256>, Epoch)>,
+    ) -> Result<Self, ProtoArrayError> {
+        if nodes.is_empty() {
+            return Err(ProtoArrayError::NodeIndex(0));
+        }
+        let mut array = ProtoArray {
+            justified_checkpoint,
+            finalized_checkpoint,
+            nodes: Vec::with_capacity(nodes.len()),
+            indices: HashMap::with_capacity(nodes.len()),
+            votes: votes
+                .into_iter()
+                .map(|(next_root, next_epoch)| VoteTracker {
+                    current_root: None,
+                    next_root,
+                    next_epoch,
+                })
+                .collect(),
+            balances: Vec::new(),
+        };
+        for (index, (slot, root, parent, justified, finalized)) in nodes.into_iter().enumerate() {
+            // A parent must come first, or the backwards passes would miss it.
+            if parent.is_some_and(|p| p >= index) {
+                return Err(ProtoArrayError::NodeIndex(index));
+            }
+            array.push_node(slot, root, parent, justified, finalized);
+        }
+        Ok(array)
+    }
+
+    /// The blocks that are neither ancestors nor descendants of `finalized_root`: forks that
+    /// finality abandoned, for the database to delete.
+    pub fn abandoned_blocks(&self, finalized_root: &Hash256) -> Vec<Hash256> {
+        let Some(&finalized) = self.indices.get(finalized_root) else {
+            return Vec::new();
+        };
+        let mut canonical = vec![false; self.nodes.len()];
+        let mut cursor = Some(finalized);
+        while let Some(i) = cursor {
+            canonical[i] = true;
+            cursor = self.nodes[i].parent;
+        }
+        for i in finalized + 1..self.nodes.len() {
+            canonical[i] = self.nodes[i]
+                .parent
+                .is_some_and(|p| canonical[p] && p >= finalized);
+        }
+        self.nodes
+            .iter()
+            .zip(canonical)
+            .filter(|(_, keep)| !keep)
+            .map(|(node, _)| node.root)
+            .collect()
     }
 
     /// `get_ancestor` (fork-choice.md): the root of `root`'s ancestor at `slot` (the block at

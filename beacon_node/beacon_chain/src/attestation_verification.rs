@@ -1,0 +1,388 @@
+//! Gossip verification of attestations (`beacon_attestation_{subnet_id}`) and aggregates
+//! (`beacon_aggregate_and_proof`), every rule of p2p-interface.md v1.0.1, then their use:
+//! fork choice votes and the operation pool.
+//!
+//! Committees, keys and domains come from the target checkpoint's state (the spec's
+//! `store.checkpoint_states[target]`), cached by checkpoint.
+
+use crate::beacon_chain::{lock, write, BeaconChain};
+use crate::block_verification::MAXIMUM_GOSSIP_CLOCK_DISPARITY;
+use crate::errors::{AttestationError, BeaconChainError};
+use crate::events::ChainEvent;
+use bls::SignatureSet;
+use state_processing::helpers::accessors::{
+    attesting_indices_from_committee, committee_cache, validator_pubkey,
+};
+use state_processing::per_block_processing::indexed_attestation_signature_set;
+use state_processing::validator::{
+    aggregate_and_proof_signing_root, compute_subnet_for_attestation, is_aggregator,
+    slot_signing_root, ATTESTATION_PROPAGATION_SLOT_RANGE,
+};
+use std::borrow::Cow;
+use std::sync::Arc;
+use tree_hash::TreeHash;
+use types::{
+    Attestation, AttestationData, BeaconState, EthSpec, IndexedAttestation,
+    SignedAggregateAndProof, VariableList,
+};
+
+/// An unaggregated attestation that passed every subnet rule.
+#[derive(Debug, Clone)]
+pub struct VerifiedUnaggregatedAttestation<E: EthSpec> {
+    attestation: Attestation<E>,
+    indexed: IndexedAttestation<E>,
+    subnet_id: u64,
+}
+
+/// An aggregate that passed every `beacon_aggregate_and_proof` rule.
+#[derive(Debug, Clone)]
+pub struct VerifiedAggregatedAttestation<E: EthSpec> {
+    signed_aggregate: SignedAggregateAndProof<E>,
+    indexed: IndexedAttestation<E>,
+}
+
+impl<E: EthSpec> VerifiedUnaggregatedAttestation<E> {
+    /// The attestation.
+    pub fn attestation(&self) -> &Attestation<E> {
+        &self.attestation
+    }
+    /// Its attester, as an indexed attestation.
+    pub fn indexed_attestation(&self) -> &IndexedAttestation<E> {
+        &self.indexed
+    }
+    /// The subnet it belongs to.
+    pub fn subnet_id(&self) -> u64 {
+        self.subnet_id
+    }
+}
+
+impl<E: EthSpec> VerifiedAggregatedAttestation<E> {
+    /// The signed aggregate.
+    pub fn signed_aggregate(&self) -> &SignedAggregateAndProof<E> {
+        &self.signed_aggregate
+    }
+    /// The aggregate attestation.
+    pub fn attestation(&self) -> &Attestation<E> {
+        &self.signed_aggregate.message.aggregate
+    }
+    /// Its attesters, as an indexed attestation.
+    pub fn indexed_attestation(&self) -> &IndexedAttestation<E> {
+        &self.indexed
+    }
+}
+
+impl<E: EthSpec> BeaconChain<E> {
+    /// `[IGNORE]` `data.slot + ATTESTATION_PROPAGATION_SLOT_RANGE >= current_slot >= data.slot`,
+    /// with MAXIMUM_GOSSIP_CLOCK_DISPARITY either way.
+    fn verify_propagation_slot_range(
+        &self,
+        data: &AttestationData,
+    ) -> Result<(), AttestationError> {
+        let latest = self
+            .slot_clock
+            .now_with_future_tolerance(MAXIMUM_GOSSIP_CLOCK_DISPARITY)
+            .ok_or(BeaconChainError::SlotClock)?;
+        if data.slot > latest {
+            return Err(AttestationError::FutureSlot {
+                attestation_slot: data.slot,
+                current_slot: latest,
+            });
+        }
+        let earliest = self
+            .slot_clock
+            .now_with_past_tolerance(MAXIMUM_GOSSIP_CLOCK_DISPARITY)
+            .ok_or(BeaconChainError::SlotClock)?
+            .saturating_sub(ATTESTATION_PROPAGATION_SLOT_RANGE);
+        if data.slot < earliest {
+            return Err(AttestationError::PastSlot {
+                attestation_slot: data.slot,
+                earliest_permissible_slot: earliest,
+            });
+        }
+        Ok(())
+    }
+
+    /// `[REJECT]` target epoch is the epoch of the slot.
+    fn verify_target_epoch(data: &AttestationData) -> Result<(), AttestationError> {
+        if data.target.epoch != Self::epoch_of(data.slot) {
+            return Err(AttestationError::InvalidTargetEpoch {
+                slot: data.slot,
+                target_epoch: data.target.epoch,
+            });
+        }
+        Ok(())
+    }
+
+    /// `[IGNORE]` the voted block has been seen; `[REJECT]` it passed validation; `[REJECT]`
+    /// the finalized checkpoint is its ancestor.
+    fn verify_head_block(&self, data: &AttestationData) -> Result<(), AttestationError> {
+        let root = data.beacon_block_root;
+        if self.is_known_invalid(&root) {
+            return Err(AttestationError::HeadBlockInvalid(root));
+        }
+        let fc = self.fork_choice();
+        if !fc.contains_block(&root) {
+            return Err(AttestationError::UnknownHeadBlock(root));
+        }
+        let finalized = fc.finalized_checkpoint();
+        let finalized_slot = finalized.epoch.saturating_mul(E::slots_per_epoch());
+        if fc.get_ancestor(&root, finalized_slot) != Some(finalized.root) {
+            return Err(AttestationError::NotFinalizedDescendant);
+        }
+        Ok(())
+    }
+
+    /// The target checkpoint's state; an unknown target block is an IGNORE.
+    fn target_state(
+        &self,
+        data: &AttestationData,
+    ) -> Result<Arc<BeaconState<E>>, AttestationError> {
+        if !self.fork_choice().contains_block(&data.target.root) {
+            return Err(AttestationError::UnknownTargetRoot(data.target.root));
+        }
+        Ok(self.checkpoint_state(&data.target)?)
+    }
+
+    /// Every rule of `beacon_attestation_{subnet_id}`. `subnet_id` is None for attestations
+    /// that did not come from a subnet (the API), which skips only the subnet rule.
+    pub fn verify_unaggregated_attestation_for_gossip(
+        &self,
+        attestation: Attestation<E>,
+        subnet_id: Option<u64>,
+    ) -> Result<VerifiedUnaggregatedAttestation<E>, AttestationError> {
+        let data = attestation.data;
+        self.verify_propagation_slot_range(&data)?;
+        Self::verify_target_epoch(&data)?;
+        let set_bits = attestation.aggregation_bits.num_set_bits();
+        if set_bits != 1 {
+            return Err(AttestationError::NotExactlyOneAggregationBitSet(set_bits));
+        }
+        self.verify_head_block(&data)?;
+        // [REJECT] the target is the LMD vote's ancestor at the target epoch's start.
+        let target_slot = data.target.epoch.saturating_mul(E::slots_per_epoch());
+        if self.get_ancestor(&data.beacon_block_root, target_slot) != Some(data.target.root) {
+            return Err(AttestationError::InvalidTargetRoot {
+                target: data.target.root,
+            });
+        }
+
+        let state = self.target_state(&data)?;
+        let committees = committee_cache(&state, data.target.epoch, &self.spec)
+            .map_err(BeaconChainError::from)?;
+        let committees_per_slot = committees.committees_per_slot();
+        if data.index >= committees_per_slot {
+            return Err(AttestationError::NoCommitteeForSlotAndIndex {
+                index: data.index,
+                committees_per_slot,
+            });
+        }
+        let expected_subnet =
+            compute_subnet_for_attestation::<E>(committees_per_slot, data.slot, data.index);
+        if let Some(received) = subnet_id {
+            if received != expected_subnet {
+                return Err(AttestationError::InvalidSubnetId {
+                    received,
+                    expected: expected_subnet,
+                });
+            }
+        }
+        let committee = committees
+            .get_beacon_committee(data.slot, data.index)
+            .ok_or(AttestationError::NoCommitteeForSlotAndIndex {
+                index: data.index,
+                committees_per_slot,
+            })?;
+        let indices =
+            attesting_indices_from_committee::<E>(committee, &attestation.aggregation_bits)
+                .map_err(|_| AttestationError::BitfieldLengthMismatch {
+                    bits: attestation.aggregation_bits.len(),
+                    committee: committee.len(),
+                })?;
+        let validator_index = indices[0];
+        let epoch = data.target.epoch;
+        if lock(&self.observed)
+            .attesters
+            .contains(epoch, &validator_index)
+        {
+            return Err(AttestationError::PriorAttestationKnown {
+                validator_index,
+                epoch,
+            });
+        }
+        let indexed = IndexedAttestation {
+            attesting_indices: VariableList::new(indices)
+                .map_err(|_| AttestationError::NotExactlyOneAggregationBitSet(set_bits))?,
+            data,
+            signature: attestation.signature,
+        };
+        let set = indexed_attestation_signature_set(&state, &indexed, &self.spec)
+            .map_err(|_| AttestationError::InvalidSignature)?;
+        if !set.verify() {
+            return Err(AttestationError::InvalidSignature);
+        }
+        if lock(&self.observed)
+            .attesters
+            .observe(epoch, validator_index)
+        {
+            return Err(AttestationError::PriorAttestationKnown {
+                validator_index,
+                epoch,
+            });
+        }
+        Ok(VerifiedUnaggregatedAttestation {
+            attestation,
+            indexed,
+            subnet_id: expected_subnet,
+        })
+    }
+
+    /// Every rule of `beacon_aggregate_and_proof`.
+    pub fn verify_aggregated_attestation_for_gossip(
+        &self,
+        signed_aggregate: SignedAggregateAndProof<E>,
+    ) -> Result<VerifiedAggregatedAttestation<E>, AttestationError> {
+        let message = &signed_aggregate.message;
+        let aggregate = &message.aggregate;
+        let data = aggregate.data;
+        let aggregator_index = message.aggregator_index;
+        self.verify_propagation_slot_range(&data)?;
+        Self::verify_target_epoch(&data)?;
+        let aggregate_root = aggregate.tree_hash_root();
+        {
+            let observed = lock(&self.observed);
+            if observed.aggregates.contains(data.slot, &aggregate_root) {
+                return Err(AttestationError::AttestationAlreadyKnown(aggregate_root));
+            }
+            if observed
+                .aggregators
+                .contains(data.target.epoch, &aggregator_index)
+            {
+                return Err(AttestationError::AggregatorAlreadyKnown {
+                    aggregator_index,
+                    epoch: data.target.epoch,
+                });
+            }
+        }
+        self.verify_head_block(&data)?;
+
+        let state = self.target_state(&data)?;
+        let committees = committee_cache(&state, data.target.epoch, &self.spec)
+            .map_err(BeaconChainError::from)?;
+        let committee = committees
+            .get_beacon_committee(data.slot, data.index)
+            .ok_or(AttestationError::NoCommitteeForSlotAndIndex {
+                index: data.index,
+                committees_per_slot: committees.committees_per_slot(),
+            })?;
+        let mut indices =
+            attesting_indices_from_committee::<E>(committee, &aggregate.aggregation_bits).map_err(
+                |_| AttestationError::BitfieldLengthMismatch {
+                    bits: aggregate.aggregation_bits.len(),
+                    committee: committee.len(),
+                },
+            )?;
+        if indices.is_empty() {
+            return Err(AttestationError::EmptyAggregationBitfield);
+        }
+        if !is_aggregator(committee.len(), &message.selection_proof, &self.spec) {
+            return Err(AttestationError::InvalidSelectionProof(aggregator_index));
+        }
+        if !committee.contains(&aggregator_index) {
+            return Err(AttestationError::AggregatorNotInCommittee(aggregator_index));
+        }
+
+        // The three signatures in one batch: selection proof, aggregator, aggregate.
+        let aggregator_key = validator_pubkey(&state, aggregator_index)
+            .map_err(|_| AttestationError::UnknownValidator(aggregator_index))?;
+        let decompress = |bytes: &types::SignatureBytes| {
+            bytes
+                .decompress()
+                .map_err(|_| AttestationError::InvalidSignature)
+        };
+        let selection_set = SignatureSet {
+            signature: Cow::Owned(decompress(&message.selection_proof)?),
+            signing_keys: vec![Cow::Owned(aggregator_key.clone())],
+            message: slot_signing_root(&state, data.slot, &self.spec),
+        };
+        let aggregator_set = SignatureSet {
+            signature: Cow::Owned(decompress(&signed_aggregate.signature)?),
+            signing_keys: vec![Cow::Owned(aggregator_key)],
+            message: aggregate_and_proof_signing_root(&state, message, &self.spec),
+        };
+        indices.sort_unstable();
+        let indexed = IndexedAttestation {
+            attesting_indices: VariableList::new(indices)
+                .map_err(|_| AttestationError::EmptyAggregationBitfield)?,
+            data,
+            signature: aggregate.signature,
+        };
+        let aggregate_set = indexed_attestation_signature_set(&state, &indexed, &self.spec)
+            .map_err(|_| AttestationError::InvalidSignature)?;
+        let sets = [selection_set, aggregator_set, aggregate_set];
+        if !bls::verify_signature_sets(sets.iter()) {
+            return Err(AttestationError::InvalidSignature);
+        }
+
+        {
+            let mut observed = lock(&self.observed);
+            if observed
+                .aggregators
+                .observe(data.target.epoch, aggregator_index)
+            {
+                return Err(AttestationError::AggregatorAlreadyKnown {
+                    aggregator_index,
+                    epoch: data.target.epoch,
+                });
+            }
+            observed.aggregates.observe(data.slot, aggregate_root);
+        }
+        Ok(VerifiedAggregatedAttestation {
+            signed_aggregate,
+            indexed,
+        })
+    }
+
+    /// Count a verified attestation's votes in fork choice (`on_attestation`).
+    pub fn apply_attestation_to_fork_choice(
+        &self,
+        indexed: &IndexedAttestation<E>,
+    ) -> Result<(), AttestationError> {
+        let current_slot = self.current_slot()?;
+        let mut fc = write(&self.fork_choice);
+        fc.on_tick(current_slot);
+        fc.on_attestation(&indexed.attesting_indices, &indexed.data, false)
+            .map_err(AttestationError::ForkChoice)
+    }
+
+    /// Put a verified attestation in the operation pool (for aggregation and proposals) and
+    /// announce it.
+    pub fn add_to_op_pool(&self, attestation: &Attestation<E>, indexed: &IndexedAttestation<E>) {
+        self.op_pool
+            .insert_attestation(attestation.clone(), indexed.attesting_indices.to_vec());
+        self.events
+            .send(ChainEvent::Attestation(Box::new(attestation.clone())));
+    }
+
+    /// Gossip verification, fork choice and pool, for an unaggregated attestation.
+    pub fn process_unaggregated_attestation(
+        &self,
+        attestation: Attestation<E>,
+        subnet_id: Option<u64>,
+    ) -> Result<VerifiedUnaggregatedAttestation<E>, AttestationError> {
+        let verified = self.verify_unaggregated_attestation_for_gossip(attestation, subnet_id)?;
+        self.apply_attestation_to_fork_choice(verified.indexed_attestation())?;
+        self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
+        Ok(verified)
+    }
+
+    /// Gossip verification, fork choice and pool, for an aggregate.
+    pub fn process_aggregated_attestation(
+        &self,
+        signed_aggregate: SignedAggregateAndProof<E>,
+    ) -> Result<VerifiedAggregatedAttestation<E>, AttestationError> {
+        let verified = self.verify_aggregated_attestation_for_gossip(signed_aggregate)?;
+        self.apply_attestation_to_fork_choice(verified.indexed_attestation())?;
+        self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
+        Ok(verified)
+    }
+}

@@ -1,0 +1,488 @@
+//! `BeaconChain`: the fork choice, the database, the caches and the canonical head, and the
+//! reads everything else builds on. Import, verification and production live in their own
+//! modules as further `impl` blocks.
+
+use crate::caches::{CachedState, CheckpointStateCache, ProposerCache, StateCache};
+use crate::errors::BeaconChainError;
+use crate::events::{ChainEvent, EventHandler};
+use crate::observed::ObservedByPeriod;
+use crate::slot_clock::SlotClock;
+use crate::ChainStore;
+use fork_choice::{ForkChoice, JustifiedBalances};
+use operation_pool::OperationPool;
+use state_processing::helpers::accessors::get_beacon_proposer_index_at_slot;
+use state_processing::process_slots;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use store::{DBColumn, StoreOp};
+use types::beacon_state::PubkeyCache;
+use types::{BeaconState, ChainSpec, Checkpoint, Epoch, EthSpec, Hash256, SignedBeaconBlock, Slot};
+
+/// Database keys of the chain's own items (the ForkChoice column).
+pub(crate) const FORK_CHOICE_TREE_KEY: &[u8] = b"fork_choice_tree";
+pub(crate) const FORK_CHOICE_VOTES_KEY: &[u8] = b"fork_choice_votes";
+pub(crate) const CHAIN_INFO_KEY: &[u8] = b"chain_info";
+
+/// How many recent post-states stay in memory.
+const STATE_CACHE_SIZE: usize = 8;
+const CHECKPOINT_STATE_CACHE_SIZE: usize = 6;
+const PROPOSER_CACHE_SIZE: usize = 16;
+/// Remembered invalid blocks (their descendants are rejected without work).
+const INVALID_BLOCKS_LIMIT: usize = 1024;
+
+/// The head of the canonical chain: block, post-state and roots.
+#[derive(Debug, Clone)]
+pub struct CanonicalHead<E: EthSpec> {
+    pub block_root: Hash256,
+    pub block: Arc<SignedBeaconBlock<E>>,
+    pub state_root: Hash256,
+    pub state: Arc<BeaconState<E>>,
+}
+
+impl<E: EthSpec> CanonicalHead<E> {
+    /// The head block's slot.
+    pub fn slot(&self) -> Slot {
+        self.block.message.slot
+    }
+}
+
+/// Gossip's memory of what it has seen, for the duplicate rules.
+#[derive(Debug)]
+pub(crate) struct Observed {
+    /// (slot, proposer index) of blocks with a valid proposer signature.
+    pub block_producers: ObservedByPeriod<u64>,
+    /// (target epoch, validator) of valid unaggregated attestations.
+    pub attesters: ObservedByPeriod<u64>,
+    /// (target epoch, aggregator) of valid aggregates.
+    pub aggregators: ObservedByPeriod<u64>,
+    /// (slot, hash_tree_root(aggregate)) of valid aggregates.
+    pub aggregates: ObservedByPeriod<Hash256>,
+}
+
+impl Observed {
+    fn new(slots_per_epoch: u64) -> Self {
+        Observed {
+            block_producers: ObservedByPeriod::new(2 * slots_per_epoch),
+            attesters: ObservedByPeriod::new(2),
+            aggregators: ObservedByPeriod::new(2),
+            aggregates: ObservedByPeriod::new(2 * slots_per_epoch),
+        }
+    }
+}
+
+/// The chain: everything a node knows and decides about blocks and attestations.
+pub struct BeaconChain<E: EthSpec> {
+    pub spec: Arc<ChainSpec>,
+    pub store: Arc<ChainStore<E>>,
+    pub slot_clock: Arc<dyn SlotClock>,
+    pub op_pool: OperationPool<E>,
+    pub events: EventHandler<E>,
+    pub genesis_block_root: Hash256,
+    pub genesis_state_root: Hash256,
+    pub genesis_time: u64,
+    pub genesis_validators_root: Hash256,
+    pub(crate) fork_choice: RwLock<ForkChoice>,
+    pub(crate) head: RwLock<CanonicalHead<E>>,
+    pub(crate) state_cache: Mutex<StateCache<E>>,
+    pub(crate) checkpoint_states: Mutex<CheckpointStateCache<E>>,
+    pub(crate) proposers: Mutex<ProposerCache>,
+    pub(crate) observed: Mutex<Observed>,
+    pub(crate) invalid_blocks: Mutex<HashSet<Hash256>>,
+    /// One block import at a time: fork choice, the database and the head change together.
+    pub(crate) import_lock: Mutex<()>,
+    /// Decompressed keys shared by every state the chain loads.
+    pub(crate) pubkeys: Arc<PubkeyCache>,
+}
+
+/// A poisoned lock means a thread panicked while holding it; the data is still the last
+/// consistent value written (every critical section here leaves it consistent), so carry on.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<E: EthSpec> BeaconChain<E> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        spec: Arc<ChainSpec>,
+        store: Arc<ChainStore<E>>,
+        slot_clock: Arc<dyn SlotClock>,
+        fork_choice: ForkChoice,
+        head: CanonicalHead<E>,
+        genesis_block_root: Hash256,
+        genesis_state_root: Hash256,
+        genesis_time: u64,
+        genesis_validators_root: Hash256,
+    ) -> Self {
+        let pubkeys = head.state.caches.pubkeys.clone();
+        let mut state_cache = StateCache::new(STATE_CACHE_SIZE);
+        state_cache.insert(
+            head.block_root,
+            CachedState {
+                state_root: head.state_root,
+                state: head.state.clone(),
+            },
+        );
+        BeaconChain {
+            spec,
+            store,
+            slot_clock,
+            op_pool: OperationPool::new(),
+            events: EventHandler::default(),
+            genesis_block_root,
+            genesis_state_root,
+            genesis_time,
+            genesis_validators_root,
+            fork_choice: RwLock::new(fork_choice),
+            head: RwLock::new(head),
+            state_cache: Mutex::new(state_cache),
+            checkpoint_states: Mutex::new(CheckpointStateCache::new(CHECKPOINT_STATE_CACHE_SIZE)),
+            proposers: Mutex::new(ProposerCache::new(PROPOSER_CACHE_SIZE)),
+            observed: Mutex::new(Observed::new(E::slots_per_epoch())),
+            invalid_blocks: Mutex::new(HashSet::new()),
+            import_lock: Mutex::new(()),
+            pubkeys,
+        }
+    }
+
+    /// The current slot by the clock.
+    pub fn current_slot(&self) -> Result<Slot, BeaconChainError> {
+        self.slot_clock.now().ok_or(BeaconChainError::SlotClock)
+    }
+
+    /// The canonical head (cheap: Arcs).
+    pub fn head(&self) -> CanonicalHead<E> {
+        read(&self.head).clone()
+    }
+
+    /// The head block's root.
+    pub fn head_block_root(&self) -> Hash256 {
+        read(&self.head).block_root
+    }
+
+    /// Fork choice, for reading.
+    pub fn fork_choice(&self) -> RwLockReadGuard<'_, ForkChoice> {
+        read(&self.fork_choice)
+    }
+
+    /// The store's finalized checkpoint (fork choice's view).
+    pub fn finalized_checkpoint(&self) -> Checkpoint {
+        self.fork_choice().finalized_checkpoint()
+    }
+
+    /// The store's justified checkpoint (fork choice's view).
+    pub fn justified_checkpoint(&self) -> Checkpoint {
+        self.fork_choice().justified_checkpoint()
+    }
+
+    /// A block from the database.
+    pub fn get_block(
+        &self,
+        root: &Hash256,
+    ) -> Result<Option<SignedBeaconBlock<E>>, BeaconChainError> {
+        Ok(self.store.get_block(root)?)
+    }
+
+    /// True if the block is known invalid.
+    pub fn is_known_invalid(&self, root: &Hash256) -> bool {
+        lock(&self.invalid_blocks).contains(root)
+    }
+
+    pub(crate) fn mark_invalid(&self, root: Hash256) {
+        let mut invalid = lock(&self.invalid_blocks);
+        if invalid.len() >= INVALID_BLOCKS_LIMIT {
+            invalid.clear();
+        }
+        invalid.insert(root);
+    }
+
+    /// Give a state loaded from the database the chain's shared key cache.
+    pub(crate) fn adopt_state(&self, mut state: BeaconState<E>) -> BeaconState<E> {
+        state.caches.pubkeys = self.pubkeys.clone();
+        state
+    }
+
+    /// The post-state of block `block_root`: from memory if recent, else from the database.
+    pub fn get_block_state(
+        &self,
+        block_root: &Hash256,
+    ) -> Result<CachedState<E>, BeaconChainError> {
+        if let Some(cached) = lock(&self.state_cache).get(block_root) {
+            return Ok(cached.clone());
+        }
+        let block = self
+            .store
+            .get_block(block_root)?
+            .ok_or(BeaconChainError::MissingBlock(*block_root))?;
+        let state_root = block.message.state_root;
+        let state = self
+            .store
+            .get_state(&state_root)?
+            .ok_or(BeaconChainError::MissingState {
+                block_root: *block_root,
+                state_root,
+            })?;
+        let cached = CachedState {
+            state_root,
+            state: Arc::new(self.adopt_state(state)),
+        };
+        lock(&self.state_cache).insert(*block_root, cached.clone());
+        Ok(cached)
+    }
+
+    /// The state at `checkpoint` (`store_target_checkpoint_state`): the checkpoint block's
+    /// post-state advanced through empty slots to the epoch's first slot.
+    pub fn checkpoint_state(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<Arc<BeaconState<E>>, BeaconChainError> {
+        if let Some(state) = lock(&self.checkpoint_states).get(checkpoint) {
+            return Ok(state.clone());
+        }
+        let base = self.get_block_state(&checkpoint.root)?;
+        let start_slot = checkpoint.epoch.saturating_mul(E::slots_per_epoch());
+        let state = if base.state.slot < start_slot {
+            let mut state = (*base.state).clone();
+            process_slots(&mut state, start_slot, &self.spec)?;
+            Arc::new(state)
+        } else {
+            base.state
+        };
+        lock(&self.checkpoint_states).insert(*checkpoint, state.clone());
+        Ok(state)
+    }
+
+    /// The balances fork choice weighs votes with: those of the justified checkpoint's state.
+    pub(crate) fn justified_balances(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<JustifiedBalances, String> {
+        let state = self
+            .checkpoint_state(checkpoint)
+            .map_err(|e| e.to_string())?;
+        Ok(JustifiedBalances::from_state(*checkpoint, &state))
+    }
+
+    /// The proposer expected at `slot` on the branch of `parent_root` (whose post-state is
+    /// `parent_state`), from the proposer cache or computed for the whole epoch.
+    pub(crate) fn expected_proposer(
+        &self,
+        parent_root: Hash256,
+        parent_state: &BeaconState<E>,
+        slot: Slot,
+    ) -> Result<u64, BeaconChainError> {
+        let slots_per_epoch = E::slots_per_epoch();
+        let epoch = slot / slots_per_epoch;
+        let epoch_start = epoch.saturating_mul(slots_per_epoch);
+        // The shuffling of an epoch is fixed by the last block before it.
+        let decision_root = if parent_state.slot < epoch_start {
+            parent_root
+        } else {
+            parent_state
+                .get_block_root_at_slot(epoch_start.saturating_sub(1))
+                .unwrap_or(parent_root)
+        };
+        let key = (epoch, decision_root);
+        if let Some(proposers) = lock(&self.proposers).get(&key) {
+            if let Some(p) = proposers.get((slot - epoch_start) as usize) {
+                return Ok(*p);
+            }
+        }
+        let advanced;
+        let state = if parent_state.current_epoch() < epoch {
+            let mut s = parent_state.clone();
+            process_slots(&mut s, epoch_start, &self.spec)?;
+            advanced = s;
+            &advanced
+        } else {
+            parent_state
+        };
+        let proposers = (epoch_start..epoch_start + slots_per_epoch)
+            .map(|s| get_beacon_proposer_index_at_slot(state, s, &self.spec))
+            .collect::<Result<Vec<_>, _>>()?;
+        let proposer = proposers[(slot - epoch_start) as usize];
+        lock(&self.proposers).insert(key, Arc::new(proposers));
+        Ok(proposer)
+    }
+
+    /// `get_ancestor` on fork choice's tree.
+    pub fn get_ancestor(&self, root: &Hash256, slot: Slot) -> Option<Hash256> {
+        self.fork_choice().get_ancestor(root, slot)
+    }
+
+    /// The epoch of `slot`.
+    pub fn epoch_of(slot: Slot) -> Epoch {
+        slot / E::slots_per_epoch()
+    }
+
+    /// Run fork choice's `get_head` now and, if the head moved, switch to it: new head state,
+    /// events (head, chain_reorg, finalized_checkpoint), and on new finality the database
+    /// migration and pruning.
+    pub fn recompute_head(&self) -> Result<Hash256, BeaconChainError> {
+        let current_slot = self.current_slot()?;
+        let old_finalized = self.finalized_checkpoint();
+        let new_head_root = {
+            let mut fc = write(&self.fork_choice);
+            fc.get_head(current_slot, |c| self.justified_balances(c))?
+        };
+        let old_head = self.head();
+        if new_head_root != old_head.block_root {
+            self.switch_head(&old_head, new_head_root)?;
+        }
+        let new_finalized = self.finalized_checkpoint();
+        if new_finalized.epoch > old_finalized.epoch {
+            self.on_finalization(new_finalized)?;
+        }
+        Ok(new_head_root)
+    }
+
+    fn switch_head(
+        &self,
+        old_head: &CanonicalHead<E>,
+        new_head_root: Hash256,
+    ) -> Result<(), BeaconChainError> {
+        let block = Arc::new(
+            self.store
+                .get_block(&new_head_root)?
+                .ok_or(BeaconChainError::MissingBlock(new_head_root))?,
+        );
+        let cached = self.get_block_state(&new_head_root)?;
+        let new_head = CanonicalHead {
+            block_root: new_head_root,
+            block,
+            state_root: cached.state_root,
+            state: cached.state,
+        };
+        let is_reorg = new_head.block.message.parent_root != old_head.block_root
+            && !self
+                .fork_choice()
+                .is_descendant(&old_head.block_root, &new_head_root);
+        let slot = new_head.slot();
+        let epoch_transition = Self::epoch_of(slot) > Self::epoch_of(old_head.slot());
+        if is_reorg {
+            let common = self.common_ancestor_slot(&old_head.block_root, &new_head_root);
+            let depth = old_head.slot().saturating_sub(common);
+            tracing::info!(
+                old_head = ?old_head.block_root,
+                new_head = ?new_head_root,
+                depth,
+                "Chain reorg"
+            );
+            self.events.send(ChainEvent::ChainReorg {
+                slot,
+                depth,
+                old_head_block: old_head.block_root,
+                new_head_block: new_head_root,
+                old_head_state: old_head.state_root,
+                new_head_state: new_head.state_root,
+                epoch: Self::epoch_of(slot),
+            });
+        }
+        self.events.send(ChainEvent::Head {
+            slot,
+            block: new_head_root,
+            state: new_head.state_root,
+            epoch_transition,
+        });
+        *write(&self.head) = new_head;
+        Ok(())
+    }
+
+    /// The slot of the latest block both roots descend from (fork choice's tree).
+    fn common_ancestor_slot(&self, a: &Hash256, b: &Hash256) -> Slot {
+        let fc = self.fork_choice();
+        let (Some(mut slot_a), Some(slot_b)) = (fc.block_slot(a), fc.block_slot(b)) else {
+            return 0;
+        };
+        slot_a = slot_a.min(slot_b);
+        loop {
+            let (Some(x), Some(y)) = (fc.get_ancestor(a, slot_a), fc.get_ancestor(b, slot_a))
+            else {
+                return 0;
+            };
+            if x == y {
+                return fc.block_slot(&x).unwrap_or(0);
+            }
+            match fc.block_slot(&x).zip(fc.block_slot(&y)) {
+                Some((sx, sy)) if sx.min(sy) > 0 => slot_a = sx.min(sy) - 1,
+                _ => return 0,
+            }
+        }
+    }
+
+    /// New finality: move finalized history to the cold database (deleting abandoned forks),
+    /// prune fork choice and the pools, announce it.
+    fn on_finalization(&self, finalized: Checkpoint) -> Result<(), BeaconChainError> {
+        let abandoned = self.fork_choice().abandoned_blocks();
+        let finalized_block = self
+            .store
+            .get_block(&finalized.root)?
+            .ok_or(BeaconChainError::MissingBlock(finalized.root))?;
+        let finalized_state_root = finalized_block.message.state_root;
+        self.store
+            .migrate_to_cold(finalized.root, finalized_state_root, &abandoned)?;
+        {
+            let mut fc = write(&self.fork_choice);
+            fc.prune()?;
+            // The pruned tree must reach the disk with the migration it mirrors.
+            self.write_fork_choice(&fc)?;
+        }
+        let abandoned: HashSet<Hash256> = abandoned.into_iter().collect();
+        lock(&self.state_cache).retain(|root, _| !abandoned.contains(root));
+        let head_state = self.head().state;
+        self.op_pool.prune(&head_state, &self.spec);
+        let finalized_epoch = finalized.epoch;
+        let finalized_slot = finalized_epoch.saturating_mul(E::slots_per_epoch());
+        lock(&self.observed)
+            .block_producers
+            .prune_below(finalized_slot);
+        tracing::info!(
+            epoch = finalized_epoch,
+            root = ?finalized.root,
+            abandoned = abandoned.len(),
+            "Finalized"
+        );
+        self.events.send(ChainEvent::FinalizedCheckpoint {
+            block: finalized.root,
+            state: finalized_state_root,
+            epoch: finalized_epoch,
+        });
+        Ok(())
+    }
+
+    /// Advance fork choice's clock (and apply attestations queued for this slot).
+    pub fn on_tick(&self) -> Result<(), BeaconChainError> {
+        let slot = self.current_slot()?;
+        write(&self.fork_choice).on_tick(slot);
+        Ok(())
+    }
+
+    /// Write the fork-choice votes (epoch boundaries and shutdown; see fork_choice's
+    /// persistence docs) and flush the database.
+    pub fn persist_fork_choice(&self) -> Result<(), BeaconChainError> {
+        let fc = self.fork_choice();
+        self.write_fork_choice(&fc)
+    }
+
+    /// Tree and votes in one batch, flushed.
+    fn write_fork_choice(&self, fc: &ForkChoice) -> Result<(), BeaconChainError> {
+        self.store.do_atomically_durable(vec![
+            StoreOp::PutItem(
+                DBColumn::ForkChoice,
+                FORK_CHOICE_TREE_KEY.to_vec(),
+                fc.persist_tree(),
+            ),
+            StoreOp::PutItem(
+                DBColumn::ForkChoice,
+                FORK_CHOICE_VOTES_KEY.to_vec(),
+                fc.persist_votes(),
+            ),
+        ])?;
+        Ok(())
+    }
+}

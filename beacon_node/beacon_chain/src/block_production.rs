@@ -1,0 +1,181 @@
+//! Producing blocks and attestation data for our validators (validator.md v1.0.1, "Block
+//! proposal" and "Attesting").
+
+use crate::beacon_chain::BeaconChain;
+use crate::errors::BeaconChainError;
+use state_processing::helpers::accessors::{committee_cache, get_beacon_proposer_index};
+use state_processing::per_block_processing::{
+    process_block, randao_signature_set, VerifySignatures,
+};
+use state_processing::process_slots;
+use types::{
+    AttestationData, BeaconBlock, BeaconBlockBody, BeaconState, Checkpoint, EthSpec, Hash256,
+    SignatureBytes, Slot, VariableList,
+};
+
+/// A block ready to sign, and the post-state it leads to.
+#[derive(Debug, Clone)]
+pub struct ProducedBlock<E: EthSpec> {
+    pub block: BeaconBlock<E>,
+    pub state: BeaconState<E>,
+}
+
+impl<E: EthSpec> BeaconChain<E> {
+    /// The head state advanced through empty slots to `slot` (a clone; the head is untouched).
+    pub fn head_state_at_slot(&self, slot: Slot) -> Result<BeaconState<E>, BeaconChainError> {
+        let head = self.head();
+        let mut state = (*head.state).clone();
+        if state.slot < slot {
+            process_slots(&mut state, slot, &self.spec)?;
+        }
+        Ok(state)
+    }
+
+    /// `produce_block` (validator.md, "Constructing the BeaconBlock"): a block for `slot` on
+    /// the head with the proposer's `randao_reveal` (checked, so a bad one fails here rather
+    /// than in every peer), the eth1 vote, deposits, and the best operations of the pool, the
+    /// state root filled in. The caller signs it.
+    pub fn produce_block(
+        &self,
+        slot: Slot,
+        randao_reveal: SignatureBytes,
+        graffiti: Hash256,
+    ) -> Result<ProducedBlock<E>, BeaconChainError> {
+        let head = self.head();
+        self.produce_block_on(head.block_root, &head.state, slot, randao_reveal, graffiti)
+    }
+
+    /// `produce_block` on any known block (`parent_root` with post-state `parent_state`), not
+    /// only the head: what a proposer does after a reorg, and how tests build forks.
+    pub fn produce_block_on(
+        &self,
+        parent_root: Hash256,
+        parent_state: &BeaconState<E>,
+        slot: Slot,
+        randao_reveal: SignatureBytes,
+        graffiti: Hash256,
+    ) -> Result<ProducedBlock<E>, BeaconChainError> {
+        if slot <= parent_state.slot {
+            return Err(BeaconChainError::BlockProduction(format!(
+                "slot {slot} is not after the parent state's slot {}",
+                parent_state.slot
+            )));
+        }
+        let mut state = parent_state.clone();
+        process_slots(&mut state, slot, &self.spec)?;
+        let proposer_index = get_beacon_proposer_index(&state, &self.spec)?;
+
+        let randao = randao_signature_set(
+            &state,
+            &BeaconBlockBody {
+                randao_reveal,
+                ..Default::default()
+            },
+            proposer_index,
+            &self.spec,
+        )
+        .map_err(|e| BeaconChainError::BlockProduction(format!("randao reveal: {e}")))?;
+        if !randao.verify() {
+            return Err(BeaconChainError::BlockProduction(format!(
+                "the randao reveal is not validator {proposer_index}'s signature of epoch {}",
+                state.current_epoch()
+            )));
+        }
+
+        // No eth1 source yet: vote for the state's current eth1 data, which needs no
+        // deposits the node does not have.
+        let eth1_data = state.eth1_data;
+        if eth1_data.deposit_count > state.eth1_deposit_index {
+            return Err(BeaconChainError::BlockProduction(format!(
+                "the state expects deposits {}..{} and no eth1 source is configured",
+                state.eth1_deposit_index, eth1_data.deposit_count
+            )));
+        }
+        let attestations = self.op_pool.get_attestations(&state, &self.spec);
+        let (proposer_slashings, attester_slashings, voluntary_exits) =
+            self.op_pool.get_slashings_and_exits(&state, &self.spec);
+
+        let body = BeaconBlockBody {
+            randao_reveal,
+            eth1_data,
+            graffiti,
+            proposer_slashings: VariableList::new(proposer_slashings)
+                .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
+            attester_slashings: VariableList::new(attester_slashings)
+                .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
+            attestations: VariableList::new(attestations)
+                .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
+            deposits: VariableList::default(),
+            voluntary_exits: VariableList::new(voluntary_exits)
+                .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
+        };
+        let mut block = BeaconBlock {
+            slot,
+            proposer_index,
+            parent_root,
+            state_root: Hash256::ZERO,
+            body,
+        };
+        // The pool re-checked every operation against this state; the signatures were checked
+        // on entry to the pool.
+        process_block(&mut state, &block, VerifySignatures::None, &self.spec).map_err(|e| {
+            BeaconChainError::BlockProduction(format!("the produced block is invalid: {e}"))
+        })?;
+        block.state_root = state.update_tree_hash_cache();
+        Ok(ProducedBlock { block, state })
+    }
+
+    /// `AttestationData` for committee `index` at `slot`, voting for the current head
+    /// (validator.md, "Attestation data").
+    pub fn produce_attestation_data(
+        &self,
+        slot: Slot,
+        index: u64,
+    ) -> Result<AttestationData, BeaconChainError> {
+        let head = self.head();
+        self.produce_attestation_data_on(head.block_root, &head.state, slot, index)
+    }
+
+    /// `AttestationData` voting for `block_root` (post-state `block_state`) at `slot`.
+    pub fn produce_attestation_data_on(
+        &self,
+        block_root: Hash256,
+        block_state: &BeaconState<E>,
+        slot: Slot,
+        index: u64,
+    ) -> Result<AttestationData, BeaconChainError> {
+        let epoch = Self::epoch_of(slot);
+        let epoch_start = epoch.saturating_mul(E::slots_per_epoch());
+        let advanced;
+        let state = if block_state.current_epoch() < epoch {
+            let mut s = block_state.clone();
+            process_slots(&mut s, epoch_start, &self.spec)?;
+            advanced = s;
+            &advanced
+        } else {
+            block_state
+        };
+        let committees = committee_cache(state, epoch, &self.spec)?;
+        if index >= committees.committees_per_slot() {
+            return Err(BeaconChainError::BlockProduction(format!(
+                "committee index {index} is not below {} at slot {slot}",
+                committees.committees_per_slot()
+            )));
+        }
+        let target_root = if state.slot <= epoch_start {
+            block_root
+        } else {
+            state.get_block_root(epoch)?
+        };
+        Ok(AttestationData {
+            slot,
+            index,
+            beacon_block_root: block_root,
+            source: state.current_justified_checkpoint,
+            target: Checkpoint {
+                epoch,
+                root: target_root,
+            },
+        })
+    }
+}

@@ -1,0 +1,225 @@
+//! Starting a chain: from a genesis state (or any anchor block and state), or resuming from the
+//! database exactly where it stopped.
+
+use crate::beacon_chain::{
+    BeaconChain, CanonicalHead, CHAIN_INFO_KEY, FORK_CHOICE_TREE_KEY, FORK_CHOICE_VOTES_KEY,
+};
+use crate::errors::BeaconChainError;
+use crate::slot_clock::SlotClock;
+use crate::ChainStore;
+use fork_choice::ForkChoice;
+use ssz::{Decode, Encode};
+use ssz_derive::{Decode, Encode};
+use state_processing::helpers::accessors::fill_pubkey_cache;
+use std::sync::Arc;
+use store::{DBColumn, StoreOp};
+use tree_hash::TreeHash;
+use types::{
+    BeaconBlock, BeaconBlockBody, BeaconState, ChainSpec, EthSpec, Hash256, SignatureBytes,
+    SignedBeaconBlock,
+};
+
+/// What the chain records about its own start, to resume without its inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct ChainInfo {
+    pub genesis_block_root: Hash256,
+    pub genesis_state_root: Hash256,
+    pub genesis_time: u64,
+    pub genesis_validators_root: Hash256,
+}
+
+/// The genesis block (beacon-chain.md, "Genesis block"): an empty block whose state root is
+/// the genesis state's, with an empty signature.
+pub fn genesis_block<E: EthSpec>(genesis_state_root: Hash256) -> SignedBeaconBlock<E> {
+    SignedBeaconBlock {
+        message: BeaconBlock {
+            slot: 0,
+            proposer_index: 0,
+            parent_root: Hash256::ZERO,
+            state_root: genesis_state_root,
+            body: BeaconBlockBody::default(),
+        },
+        signature: SignatureBytes::default(),
+    }
+}
+
+impl<E: EthSpec> BeaconChain<E> {
+    /// A new chain from `genesis_state`, written to an empty database.
+    pub fn from_genesis(
+        store: Arc<ChainStore<E>>,
+        spec: Arc<ChainSpec>,
+        slot_clock: Arc<dyn SlotClock>,
+        mut genesis_state: BeaconState<E>,
+    ) -> Result<Self, BeaconChainError> {
+        let state_root = genesis_state.update_tree_hash_cache();
+        let block = genesis_block::<E>(state_root);
+        Self::from_anchor(store, spec, slot_clock, block, genesis_state)
+    }
+
+    /// A new chain starting at `anchor_block` with its post-state (genesis, or a finalized
+    /// checkpoint: fork choice's `get_forkchoice_store(anchor_state, anchor_block)`).
+    pub fn from_anchor(
+        store: Arc<ChainStore<E>>,
+        spec: Arc<ChainSpec>,
+        slot_clock: Arc<dyn SlotClock>,
+        anchor_block: SignedBeaconBlock<E>,
+        mut anchor_state: BeaconState<E>,
+    ) -> Result<Self, BeaconChainError> {
+        if store
+            .get_item(DBColumn::ForkChoice, CHAIN_INFO_KEY)?
+            .is_some()
+        {
+            return Err(BeaconChainError::Inconsistent(
+                "the database already holds a chain; resume it or remove the datadir".into(),
+            ));
+        }
+        let state_root = anchor_state.update_tree_hash_cache();
+        let block_root = anchor_block.message.tree_hash_root();
+        let fork_choice = ForkChoice::from_anchor(
+            &anchor_block.message,
+            block_root,
+            &anchor_state,
+            state_root,
+            &spec,
+        )?;
+        fill_pubkey_cache(&anchor_state);
+        let info = ChainInfo {
+            genesis_block_root: block_root,
+            genesis_state_root: state_root,
+            genesis_time: anchor_state.genesis_time,
+            genesis_validators_root: anchor_state.genesis_validators_root,
+        };
+        let block = Arc::new(anchor_block);
+        let state = Arc::new(anchor_state);
+        store.do_atomically(vec![
+            StoreOp::PutBlock(block_root, block.clone()),
+            StoreOp::PutState(state_root, state.clone()),
+            StoreOp::PutItem(
+                DBColumn::ForkChoice,
+                FORK_CHOICE_TREE_KEY.to_vec(),
+                fork_choice.persist_tree(),
+            ),
+            StoreOp::PutItem(
+                DBColumn::ForkChoice,
+                FORK_CHOICE_VOTES_KEY.to_vec(),
+                fork_choice.persist_votes(),
+            ),
+            StoreOp::PutItem(
+                DBColumn::ForkChoice,
+                CHAIN_INFO_KEY.to_vec(),
+                info.as_ssz_bytes(),
+            ),
+        ])?;
+        store.flush()?;
+        tracing::info!(
+            slot = block.message.slot,
+            root = ?block_root,
+            validators = state.validators.len(),
+            "Chain initialised from anchor"
+        );
+        let head = CanonicalHead {
+            block_root,
+            block,
+            state_root,
+            state,
+        };
+        Ok(Self::from_parts(
+            spec,
+            store,
+            slot_clock,
+            fork_choice,
+            head,
+            info.genesis_block_root,
+            info.genesis_state_root,
+            info.genesis_time,
+            info.genesis_validators_root,
+        ))
+    }
+
+    /// True if the database holds a chain to resume.
+    pub fn exists_in_store(store: &ChainStore<E>) -> Result<bool, BeaconChainError> {
+        Ok(store
+            .get_item(DBColumn::ForkChoice, CHAIN_INFO_KEY)?
+            .is_some())
+    }
+
+    /// The chain as the database left it: fork choice from its snapshot, the head recomputed.
+    /// Nothing is re-imported.
+    pub fn resume(
+        store: Arc<ChainStore<E>>,
+        spec: Arc<ChainSpec>,
+        slot_clock: Arc<dyn SlotClock>,
+    ) -> Result<Self, BeaconChainError> {
+        let info_bytes = store
+            .get_item(DBColumn::ForkChoice, CHAIN_INFO_KEY)?
+            .ok_or_else(|| BeaconChainError::Inconsistent("no chain in the database".into()))?;
+        let info = ChainInfo::from_ssz_bytes(&info_bytes)
+            .map_err(|e| BeaconChainError::Inconsistent(format!("chain info: {e:?}")))?;
+        let fork_choice = Self::load_fork_choice(&store, &spec)?
+            .ok_or_else(|| BeaconChainError::Inconsistent("fork choice snapshot missing".into()))?;
+        let head_root = fork_choice.cached_head();
+        let head_root = if fork_choice.contains_block(&head_root) {
+            head_root
+        } else {
+            fork_choice.justified_checkpoint().root
+        };
+        let block = Arc::new(
+            store
+                .get_block(&head_root)?
+                .ok_or(BeaconChainError::MissingBlock(head_root))?,
+        );
+        let state_root = block.message.state_root;
+        let state = store
+            .get_state(&state_root)?
+            .ok_or(BeaconChainError::MissingState {
+                block_root: head_root,
+                state_root,
+            })?;
+        fill_pubkey_cache(&state);
+        let head = CanonicalHead {
+            block_root: head_root,
+            block,
+            state_root,
+            state: Arc::new(state),
+        };
+        let chain = Self::from_parts(
+            spec,
+            store,
+            slot_clock,
+            fork_choice,
+            head,
+            info.genesis_block_root,
+            info.genesis_state_root,
+            info.genesis_time,
+            info.genesis_validators_root,
+        );
+        chain.recompute_head()?;
+        tracing::info!(
+            head_slot = chain.head_slot(),
+            justified = chain.justified_checkpoint().epoch,
+            finalized = chain.finalized_checkpoint().epoch,
+            "Chain resumed from the database"
+        );
+        Ok(chain)
+    }
+
+    fn load_fork_choice(
+        store: &ChainStore<E>,
+        spec: &ChainSpec,
+    ) -> Result<Option<ForkChoice>, BeaconChainError> {
+        let Some(tree) = store.get_item(DBColumn::ForkChoice, FORK_CHOICE_TREE_KEY)? else {
+            return Ok(None);
+        };
+        let votes = store.get_item(DBColumn::ForkChoice, FORK_CHOICE_VOTES_KEY)?;
+        let fc = ForkChoice::from_persisted::<E>(&tree, votes.as_deref(), spec)
+            .map_err(|e| BeaconChainError::Inconsistent(e.to_string()))?;
+        Ok(Some(fc))
+    }
+
+    /// Fork choice as the database has it (after a failed write).
+    pub(crate) fn load_fork_choice_from_store(
+        &self,
+    ) -> Result<Option<ForkChoice>, BeaconChainError> {
+        Self::load_fork_choice(&self.store, &self.spec)
+    }
+}

@@ -1,0 +1,37 @@
+//! The beacon chain: verification and import of blocks and attestations, fork choice, the
+//! database, block production and the canonical head (issue 3).
+//!
+//! Where things are:
+//! - [`beacon_chain`]: the `BeaconChain` struct, state access and caches, head updates and
+//!   finalization;
+//! - [`block_verification`]: the `beacon_block` gossip rules and block import;
+//! - [`attestation_verification`]: the attestation and aggregate gossip rules, fork choice
+//!   votes and the pool;
+//! - [`block_production`]: blocks and attestation data for our validators;
+//! - [`builder`]: genesis, anchors and resuming from the database;
+//! - [`harness`]: interop validators driving a chain in-process (tests, `lcli simulate`,
+//!   benchmarks).
+
+pub mod attestation_verification;
+pub mod beacon_chain;
+pub mod block_production;
+pub mod block_verification;
+pub mod builder;
+pub mod caches;
+pub mod errors;
+pub mod events;
+pub mod harness;
+mod observed;
+pub mod slot_clock;
+
+pub use crate::beacon_chain::{BeaconChain, CanonicalHead};
+pub use attestation_verification::{
+    VerifiedAggregatedAttestation, VerifiedUnaggregatedAttestation,
+};
+pub use block_verification::{GossipVerifiedBlock, ImportTimings};
+pub use errors::{AttestationError, BeaconChainError, BlockError, GossipAction};
+pub use events::{ChainEvent, EventHandler};
+pub use slot_clock::{ManualSlotClock, SlotClock, SystemTimeSlotClock};
+
+/// The database the chain runs on.
+pub type ChainStore<E> = store::HotColdDB<E>;

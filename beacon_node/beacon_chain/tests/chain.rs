@@ -1,0 +1,213 @@
+//! Whole-chain behaviour through the harness (issue 3, point 5): finality with full
+//! participation, none at half, competing branches, restart from disk, and bad blocks that
+//! must leave the database untouched.
+
+mod common;
+
+use beacon_chain::harness::{AttestationMode, BeaconChainHarness};
+use beacon_chain::BlockError;
+use common::*;
+use std::sync::Arc;
+use types::{ChainSpec, Hash256, SignatureBytes};
+
+#[test]
+fn full_participation_justifies_and_finalizes_every_epoch() {
+    let h = harness();
+    let spe = slots_per_epoch();
+    for epoch in 1..=6u64 {
+        run_slots(&h, (epoch - 1) * spe + 1, epoch * spe, &everyone);
+        // The head is now at the first slot of `epoch`: the transition into it has run.
+        let state = h.chain.head().state;
+        assert_eq!(state.current_epoch(), epoch);
+        if epoch >= 4 {
+            assert_eq!(
+                state.current_justified_checkpoint.epoch,
+                epoch - 1,
+                "justified on entering epoch {epoch}"
+            );
+            assert_eq!(
+                state.finalized_checkpoint.epoch,
+                epoch - 2,
+                "finalized on entering epoch {epoch}"
+            );
+            // Fork choice agrees with the head state.
+            assert_eq!(h.chain.finalized_checkpoint(), state.finalized_checkpoint);
+        }
+    }
+}
+
+#[test]
+fn half_participation_never_finalizes_and_finality_returns_with_participation() {
+    let h = harness();
+    let spe = slots_per_epoch();
+    let half = |v: u64| v.is_multiple_of(2);
+    run_slots(&h, 1, 6 * spe, &half);
+    let state = h.chain.head().state;
+    assert_eq!(state.finalized_checkpoint.epoch, 0);
+    assert_eq!(state.current_justified_checkpoint.epoch, 0);
+    // Everyone back: finality resumes within a few epochs.
+    run_slots(&h, 6 * spe + 1, 10 * spe, &everyone);
+    let state = h.chain.head().state;
+    assert_eq!(state.current_justified_checkpoint.epoch, 9);
+    assert_eq!(state.finalized_checkpoint.epoch, 8);
+}
+
+#[test]
+fn the_head_follows_attestation_weight_between_competing_branches() {
+    let h = harness();
+    let spe = slots_per_epoch();
+    run_slots(&h, 1, spe, &everyone);
+    let fork_point = h.chain.head_block_root();
+    let s = spe + 1;
+
+    // Two blocks on the same parent: A at slot s, B at slot s + 1.
+    h.set_slot(s).unwrap();
+    let a = h.make_block(fork_point, s).unwrap();
+    let a_root = h.chain.process_block(Arc::new(a)).unwrap();
+    h.set_slot(s + 1).unwrap();
+    let b = h.make_block(fork_point, s + 1).unwrap();
+    let b_root = h.chain.process_block(Arc::new(b)).unwrap();
+
+    // A third of the validators vote A at slot s + 1 ... (votes count from the next slot)
+    h.attest(
+        s + 1,
+        a_root,
+        &|v| v.is_multiple_of(3),
+        AttestationMode::Unaggregated,
+    )
+    .unwrap();
+    h.set_slot(s + 2).unwrap();
+    h.chain.recompute_head().unwrap();
+    assert_eq!(h.chain.head_block_root(), a_root, "A has the votes");
+
+    // ... then the other two thirds vote B: the head reorgs to B.
+    h.attest(
+        s + 2,
+        b_root,
+        &|v| !v.is_multiple_of(3),
+        AttestationMode::Unaggregated,
+    )
+    .unwrap();
+    h.set_slot(s + 3).unwrap();
+    h.chain.recompute_head().unwrap();
+    assert_eq!(h.chain.head_block_root(), b_root, "B outweighs A");
+}
+
+#[test]
+fn a_restart_from_the_database_continues_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let spe = slots_per_epoch();
+    let (head_before, finalized_before) = {
+        let store = disk_store(dir.path());
+        let h = BeaconChainHarness::new(VALIDATORS, ChainSpec::minimal(), store).unwrap();
+        run_slots(&h, 1, 5 * spe + 3, &everyone);
+        h.chain.persist_fork_choice().unwrap();
+        (h.chain.head_block_root(), h.chain.finalized_checkpoint())
+    };
+    let store = disk_store(dir.path());
+    let h =
+        BeaconChainHarness::resume(VALIDATORS, ChainSpec::minimal(), store, 5 * spe + 3).unwrap();
+    assert_eq!(h.chain.head_block_root(), head_before);
+    assert_eq!(h.chain.finalized_checkpoint(), finalized_before);
+    run_slots(&h, 5 * spe + 4, 8 * spe, &everyone);
+    let state = h.chain.head().state;
+    assert_eq!(state.current_justified_checkpoint.epoch, 7);
+    assert_eq!(state.finalized_checkpoint.epoch, 6);
+}
+
+/// A chain two epochs in, with the clock at the next slot, and a valid block for that slot.
+fn with_next_block() -> (BeaconChainHarness<E>, types::SignedBeaconBlock<E>) {
+    let h = harness();
+    run_slots(&h, 1, 2 * slots_per_epoch(), &everyone);
+    let slot = 2 * slots_per_epoch() + 1;
+    h.set_slot(slot).unwrap();
+    let block = h.make_block(h.chain.head_block_root(), slot).unwrap();
+    (h, block)
+}
+
+/// Import `block`, expect an error, and check nothing the database holds changed.
+fn assert_rejected_without_trace(
+    h: &BeaconChainHarness<E>,
+    block: types::SignedBeaconBlock<E>,
+) -> BlockError {
+    use tree_hash::TreeHash;
+    let root = block.message.tree_hash_root();
+    let head = h.chain.head_block_root();
+    let tree = h.chain.fork_choice().persist_tree();
+    let stored = h
+        .chain
+        .store
+        .get_item(store::DBColumn::ForkChoice, b"fork_choice_tree")
+        .unwrap();
+    let err = h.chain.process_block(Arc::new(block)).unwrap_err();
+    assert!(
+        h.chain.store.get_block(&root).unwrap().is_none(),
+        "block stored"
+    );
+    assert_eq!(h.chain.head_block_root(), head);
+    assert_eq!(
+        h.chain.fork_choice().persist_tree(),
+        tree,
+        "fork choice changed"
+    );
+    assert_eq!(
+        h.chain
+            .store
+            .get_item(store::DBColumn::ForkChoice, b"fork_choice_tree")
+            .unwrap(),
+        stored,
+        "persisted fork choice changed"
+    );
+    err
+}
+
+#[test]
+fn a_block_with_a_bad_proposer_signature_is_rejected() {
+    let (h, mut block) = with_next_block();
+    block.signature = SignatureBytes::from(&h.keys[0].sign(b"not the block"));
+    let err = assert_rejected_without_trace(&h, block);
+    assert!(matches!(err, BlockError::ProposalSignatureInvalid), "{err}");
+}
+
+#[test]
+fn a_block_with_a_bad_randao_signature_is_rejected() {
+    let (h, block) = with_next_block();
+    let mut message = block.message.clone();
+    message.body.randao_reveal = SignatureBytes::from(&h.keys[1].sign(b"not the epoch"));
+    let state = h.chain.head().state;
+    let block = h.sign_block(message, &state);
+    let err = assert_rejected_without_trace(&h, block);
+    assert!(matches!(err, BlockError::PerBlockProcessing(_)), "{err}");
+}
+
+#[test]
+fn a_block_with_a_wrong_state_root_is_rejected() {
+    let (h, block) = with_next_block();
+    let mut message = block.message.clone();
+    message.state_root = Hash256::repeat_byte(7);
+    let state = h.chain.head().state;
+    let block = h.sign_block(message, &state);
+    let err = assert_rejected_without_trace(&h, block);
+    assert!(matches!(err, BlockError::StateRootMismatch { .. }), "{err}");
+}
+
+#[test]
+fn a_block_with_an_unknown_parent_is_ignored_for_now() {
+    let (h, block) = with_next_block();
+    let mut message = block.message.clone();
+    message.parent_root = Hash256::repeat_byte(9);
+    let state = h.chain.head().state;
+    let block = h.sign_block(message, &state);
+    let err = assert_rejected_without_trace(&h, block);
+    assert!(matches!(err, BlockError::ParentUnknown(_)), "{err}");
+    assert_eq!(err.gossip_action(), beacon_chain::GossipAction::Ignore);
+}
+
+#[test]
+fn a_block_from_a_future_slot_is_ignored_for_now() {
+    let (h, block) = with_next_block();
+    h.set_slot(block.message.slot - 1).unwrap();
+    let err = assert_rejected_without_trace(&h, block);
+    assert!(matches!(err, BlockError::FutureSlot { .. }), "{err}");
+    assert_eq!(err.gossip_action(), beacon_chain::GossipAction::Ignore);
+}
