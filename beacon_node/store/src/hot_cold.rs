@@ -462,6 +462,13 @@ impl<E: EthSpec> HotColdDB<E> {
         }
         canonical.reverse();
         let canonical_roots: HashSet<Hash256> = canonical.iter().map(|(_, r)| *r).collect();
+        // A state is canonical when its latest block is canonical and no later canonical
+        // block came at or before its slot (a fork's skipped slots share an older block).
+        let mut canonical_until: std::collections::HashMap<Hash256, Slot> =
+            canonical.windows(2).map(|w| (w[0].1, w[1].0)).collect();
+        if let Some((_, last)) = canonical.last() {
+            canonical_until.insert(*last, new.slot.saturating_add(1));
+        }
 
         let mut ops = Vec::new();
         // Block root by slot, skipped slots included.
@@ -492,7 +499,9 @@ impl<E: EthSpec> HotColdDB<E> {
                 key: hex::encode(&key),
                 reason: "key is not 32 bytes".into(),
             })?;
-            let is_canonical = canonical_roots.contains(&summary.latest_block_root);
+            let is_canonical = canonical_until
+                .get(&summary.latest_block_root)
+                .is_some_and(|until| summary.slot < *until);
             if summary.slot < new.slot || (summary.slot == new.slot && state_root != new.state_root)
             {
                 if is_canonical && summary.slot >= old.slot {
