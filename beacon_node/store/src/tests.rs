@@ -9,8 +9,8 @@ use state_processing::process_slots;
 use std::sync::Arc;
 use tree_hash::TreeHash;
 use types::{
-    BeaconBlock, BeaconBlockBody, BeaconState, ChainSpec, EthSpec, Hash256, MinimalEthSpec,
-    SignatureBytes, SignedBeaconBlock, Slot,
+    BeaconBlock, BeaconBlockBody, BeaconState, ChainSpec, Hash256, MinimalEthSpec, SignatureBytes,
+    SignedBeaconBlock, Slot,
 };
 
 type E = MinimalEthSpec;
