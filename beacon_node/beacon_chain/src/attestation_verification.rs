@@ -9,6 +9,7 @@ use crate::beacon_chain::{lock, write, BeaconChain};
 use crate::block_verification::MAXIMUM_GOSSIP_CLOCK_DISPARITY;
 use crate::errors::{AttestationError, BeaconChainError};
 use crate::events::ChainEvent;
+use crate::pending::PendingMessage;
 use bls::SignatureSet;
 use state_processing::helpers::accessors::{
     attesting_indices_from_committee, committee_cache, validator_pubkey,
@@ -369,7 +370,18 @@ impl<E: EthSpec> BeaconChain<E> {
         attestation: Attestation<E>,
         subnet_id: Option<u64>,
     ) -> Result<VerifiedUnaggregatedAttestation<E>, AttestationError> {
-        let verified = self.verify_unaggregated_attestation_for_gossip(attestation, subnet_id)?;
+        let verified =
+            match self.verify_unaggregated_attestation_for_gossip(attestation.clone(), subnet_id) {
+                Ok(v) => v,
+                Err(AttestationError::UnknownHeadBlock(root)) => {
+                    self.queue_pending(
+                        root,
+                        PendingMessage::Attestation(Box::new(attestation), subnet_id),
+                    );
+                    return Err(AttestationError::UnknownHeadBlock(root));
+                }
+                Err(e) => return Err(e),
+            };
         self.apply_attestation_to_fork_choice(verified.indexed_attestation())?;
         self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
         Ok(verified)
@@ -380,7 +392,15 @@ impl<E: EthSpec> BeaconChain<E> {
         &self,
         signed_aggregate: SignedAggregateAndProof<E>,
     ) -> Result<VerifiedAggregatedAttestation<E>, AttestationError> {
-        let verified = self.verify_aggregated_attestation_for_gossip(signed_aggregate)?;
+        let verified = match self.verify_aggregated_attestation_for_gossip(signed_aggregate.clone())
+        {
+            Ok(v) => v,
+            Err(AttestationError::UnknownHeadBlock(root)) => {
+                self.queue_pending(root, PendingMessage::Aggregate(Box::new(signed_aggregate)));
+                return Err(AttestationError::UnknownHeadBlock(root));
+            }
+            Err(e) => return Err(e),
+        };
         self.apply_attestation_to_fork_choice(verified.indexed_attestation())?;
         self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
         Ok(verified)

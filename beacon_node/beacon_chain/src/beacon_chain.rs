@@ -6,6 +6,8 @@ use crate::caches::{CachedState, CheckpointStateCache, ProposerCache, StateCache
 use crate::errors::BeaconChainError;
 use crate::events::{ChainEvent, EventHandler};
 use crate::observed::ObservedByPeriod;
+use crate::operation_verification::ObservedOperations;
+use crate::pending::{PendingMessage, PendingQueue};
 use crate::slot_clock::SlotClock;
 use crate::ChainStore;
 use fork_choice::{ForkChoice, JustifiedBalances};
@@ -92,6 +94,10 @@ pub struct BeaconChain<E: EthSpec> {
     pub(crate) import_lock: Mutex<()>,
     /// Decompressed keys shared by every state the chain loads.
     pub(crate) pubkeys: Arc<PubkeyCache>,
+    /// Blocks and attestations waiting for a block not seen yet.
+    pub(crate) pending: Mutex<PendingQueue<E>>,
+    /// Exits and slashings seen, for their first-seen rules.
+    pub(crate) observed_operations: Mutex<ObservedOperations>,
 }
 
 /// A poisoned lock means a thread panicked while holding it; the data is still the last
@@ -147,6 +153,8 @@ impl<E: EthSpec> BeaconChain<E> {
             invalid_blocks: Mutex::new(HashSet::new()),
             import_lock: Mutex::new(()),
             pubkeys,
+            pending: Mutex::new(PendingQueue::default()),
+            observed_operations: Mutex::new(ObservedOperations::default()),
         }
     }
 
@@ -453,6 +461,42 @@ impl<E: EthSpec> BeaconChain<E> {
             epoch: finalized_epoch,
         });
         Ok(())
+    }
+
+    /// Roots of blocks that queued messages wait for: what networking should fetch.
+    pub fn missing_block_roots(&self) -> Vec<Hash256> {
+        lock(&self.pending).missing_roots()
+    }
+
+    /// Hold a message until block `root` is imported.
+    pub(crate) fn queue_pending(&self, root: Hash256, message: PendingMessage<E>) {
+        if !lock(&self.pending).push(root, message) {
+            tracing::debug!(?root, "Pending queue full for this block; message dropped");
+        }
+    }
+
+    /// Block `root` was imported: verify and apply everything that waited for it.
+    pub(crate) fn process_pending(&self, root: Hash256) {
+        let waiting = lock(&self.pending).take(&root);
+        for message in waiting {
+            let outcome = match message {
+                PendingMessage::Block(block) => self
+                    .process_block(block)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                PendingMessage::Attestation(a, subnet) => self
+                    .process_unaggregated_attestation(*a, subnet)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                PendingMessage::Aggregate(a) => self
+                    .process_aggregated_attestation(*a)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(error) = outcome {
+                tracing::debug!(?root, %error, "A message that waited for a block was not accepted");
+            }
+        }
     }
 
     /// Advance fork choice's clock (and apply attestations queued for this slot).

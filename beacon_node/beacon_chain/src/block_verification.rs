@@ -12,6 +12,7 @@ use crate::beacon_chain::{lock, write, BeaconChain, FORK_CHOICE_TREE_KEY};
 use crate::caches::CachedState;
 use crate::errors::{BeaconChainError, BlockError};
 use crate::events::ChainEvent;
+use crate::pending::PendingMessage;
 use state_processing::helpers::accessors::get_indexed_attestation;
 use state_processing::per_block_processing::{
     block_proposal_signature_set, process_block, VerifySignatures,
@@ -19,7 +20,7 @@ use state_processing::per_block_processing::{
 use state_processing::per_slot_processing::process_slots;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::StoreOp;
+use store::{HotStateSummary, StoreOp};
 use tree_hash::TreeHash;
 use types::{BeaconState, EthSpec, Hash256, SignedBeaconBlock, Slot};
 
@@ -176,6 +177,17 @@ fn verify_proposer_signature<E: EthSpec>(
     }
 }
 
+/// The database op for a state passed through an empty slot: a summary, or the whole state
+/// (copied) at an epoch boundary.
+fn intermediate_state_op<E: EthSpec>(state_root: Hash256, state: &BeaconState<E>) -> StoreOp<E> {
+    let summary = HotStateSummary::from_state(state_root, state);
+    if summary.is_epoch_boundary::<E>() {
+        StoreOp::PutState(state_root, Arc::new(state.clone()))
+    } else {
+        StoreOp::PutStateSummary(state_root, summary)
+    }
+}
+
 impl<E: EthSpec> BeaconChain<E> {
     /// Import a block from sync or the API: the gossip rules (except the duplicate-proposal
     /// one), then the import. Returns the block root.
@@ -188,12 +200,38 @@ impl<E: EthSpec> BeaconChain<E> {
                 if e.marks_block_invalid() {
                     self.mark_invalid(block_root);
                 }
+                if let BlockError::ParentUnknown(parent) = e {
+                    self.queue_pending(parent, PendingMessage::Block(block));
+                }
                 return Err(e);
             }
         }
         let verified = GossipVerifiedBlock { block, block_root };
         self.import_block_with_timings(verified, start.elapsed())
             .map(|(root, _)| root)
+    }
+
+    /// The `beacon_block` topic: gossip verification, then import. A block whose parent is
+    /// unknown is queued until the parent is imported.
+    pub fn process_gossip_block(
+        &self,
+        block: Arc<SignedBeaconBlock<E>>,
+    ) -> Result<Hash256, BlockError> {
+        let start = Instant::now();
+        match GossipVerifiedBlock::new(block.clone(), self) {
+            Ok(verified) => self
+                .import_block_with_timings(verified, start.elapsed())
+                .map(|(root, _)| root),
+            Err(e) => {
+                if e.marks_block_invalid() {
+                    self.mark_invalid(block.message.tree_hash_root());
+                }
+                if let BlockError::ParentUnknown(parent) = e {
+                    self.queue_pending(parent, PendingMessage::Block(block));
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Import a gossip-verified block. Returns the block root.
@@ -210,11 +248,14 @@ impl<E: EthSpec> BeaconChain<E> {
     ) -> Result<(Hash256, ImportTimings), BlockError> {
         let block_root = verified.block_root;
         let result = self.import_verified(verified, gossip_checks);
-        if let Err(e) = &result {
-            if e.marks_block_invalid() {
-                self.mark_invalid(block_root);
+        match &result {
+            Ok(_) => self.process_pending(block_root),
+            Err(e) => {
+                if e.marks_block_invalid() {
+                    self.mark_invalid(block_root);
+                }
+                tracing::debug!(?block_root, error = %e, "Block not imported");
             }
-            tracing::debug!(?block_root, error = %e, "Block not imported");
         }
         result.map(|t| (block_root, t))
     }
@@ -252,7 +293,7 @@ impl<E: EthSpec> BeaconChain<E> {
             if state.slot < block.message.slot {
                 let root = state.update_tree_hash_cache();
                 intermediate.push(root);
-                ops.push(self.state_op(root, &state));
+                ops.push(intermediate_state_op(root, &state));
             }
         }
         timings.slots = t.elapsed();
@@ -278,6 +319,8 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         timings.state_root = t.elapsed();
 
+        let state = Arc::new(state);
+
         // Fork choice: the block, then the votes it carries.
         let t = Instant::now();
         let current_slot = self.current_slot()?;
@@ -302,7 +345,7 @@ impl<E: EthSpec> BeaconChain<E> {
         // fork-choice tree that now names the block.
         let t = Instant::now();
         ops.push(StoreOp::PutBlock(block_root, block.clone()));
-        ops.push(self.state_op(state_root, &state));
+        ops.push(StoreOp::PutState(state_root, state.clone()));
         ops.push(StoreOp::PutItem(
             store::DBColumn::ForkChoice,
             FORK_CHOICE_TREE_KEY.to_vec(),
@@ -316,7 +359,6 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         timings.store_write = t.elapsed();
 
-        let state = Arc::new(state);
         lock(&self.state_cache).insert(
             block_root,
             CachedState {
@@ -344,11 +386,6 @@ impl<E: EthSpec> BeaconChain<E> {
             "Block imported"
         );
         Ok(timings)
-    }
-
-    /// The database op for a state: the store decides between a summary and the full state.
-    fn state_op(&self, state_root: Hash256, state: &BeaconState<E>) -> StoreOp<E> {
-        StoreOp::PutState(state_root, Arc::new(state.clone()))
     }
 
     fn reload_fork_choice_after_failed_write(&self) {

@@ -8,6 +8,8 @@
 //! - [`attestation_verification`]: the attestation and aggregate gossip rules, fork choice
 //!   votes and the pool;
 //! - [`block_production`]: blocks and attestation data for our validators;
+//! - [`operation_verification`]: the exit and slashing gossip rules;
+//! - [`pending`]: blocks and attestations waiting for a block the node has not seen;
 //! - [`builder`]: genesis, anchors and resuming from the database;
 //! - [`harness`]: interop validators driving a chain in-process (tests, `lcli simulate`,
 //!   benchmarks).
@@ -22,6 +24,8 @@ pub mod errors;
 pub mod events;
 pub mod harness;
 mod observed;
+pub mod operation_verification;
+pub mod pending;
 pub mod slot_clock;
 
 pub use crate::beacon_chain::{BeaconChain, CanonicalHead};
@@ -31,6 +35,7 @@ pub use attestation_verification::{
 pub use block_verification::{GossipVerifiedBlock, ImportTimings};
 pub use errors::{AttestationError, BeaconChainError, BlockError, GossipAction};
 pub use events::{ChainEvent, EventHandler};
+pub use operation_verification::OperationError;
 pub use slot_clock::{ManualSlotClock, SlotClock, SystemTimeSlotClock};
 
 /// The database the chain runs on.

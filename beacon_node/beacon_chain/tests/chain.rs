@@ -211,3 +211,158 @@ fn a_block_from_a_future_slot_is_ignored_for_now() {
     assert!(matches!(err, BlockError::FutureSlot { .. }), "{err}");
     assert_eq!(err.gossip_action(), beacon_chain::GossipAction::Ignore);
 }
+
+#[test]
+fn a_block_with_an_unknown_parent_is_imported_once_the_parent_arrives() {
+    let h = harness();
+    run_slots(&h, 1, slots_per_epoch(), &everyone);
+    let s = slots_per_epoch() + 1;
+    h.set_slot(s + 1).unwrap();
+    let parent = h.make_block(h.chain.head_block_root(), s).unwrap();
+    let parent_root = {
+        use tree_hash::TreeHash;
+        parent.message.tree_hash_root()
+    };
+    // Build the child on the parent without importing it: a second harness chain shares
+    // nothing, so produce the parent's post-state by importing into a scratch copy.
+    let scratch = harness();
+    run_slots(&scratch, 1, slots_per_epoch(), &everyone);
+    scratch.set_slot(s + 1).unwrap();
+    scratch
+        .chain
+        .process_block(Arc::new(parent.clone()))
+        .unwrap();
+    let child = scratch.make_block(parent_root, s + 1).unwrap();
+
+    let err = h
+        .chain
+        .process_gossip_block(Arc::new(child.clone()))
+        .unwrap_err();
+    assert!(
+        matches!(err, BlockError::ParentUnknown(r) if r == parent_root),
+        "{err}"
+    );
+    assert_eq!(h.chain.missing_block_roots(), vec![parent_root]);
+    h.chain.process_block(Arc::new(parent)).unwrap();
+    let child_root = {
+        use tree_hash::TreeHash;
+        child.message.tree_hash_root()
+    };
+    assert_eq!(
+        h.chain.head_block_root(),
+        child_root,
+        "the queued child followed its parent"
+    );
+    assert!(h.chain.missing_block_roots().is_empty());
+}
+
+#[test]
+fn an_attestation_for_an_unknown_block_counts_once_the_block_arrives() {
+    let h = harness();
+    run_slots(&h, 1, slots_per_epoch(), &everyone);
+    let s = slots_per_epoch() + 1;
+    // A scratch chain imports the block and makes the attestations; the real chain gets
+    // the attestations first.
+    let scratch = harness();
+    run_slots(&scratch, 1, slots_per_epoch(), &everyone);
+    scratch.set_slot(s).unwrap();
+    let block_root = scratch.propose(s).unwrap();
+    let block = scratch.chain.get_block(&block_root).unwrap().unwrap();
+    let attestations = scratch
+        .make_attestations(s, block_root, &everyone, AttestationMode::Unaggregated)
+        .unwrap();
+
+    h.set_slot(s).unwrap();
+    let mut voters = Vec::new();
+    for produced in attestations {
+        if let beacon_chain::harness::ProducedAttestation::Unaggregated(a, subnet) = produced {
+            let err = h
+                .chain
+                .process_unaggregated_attestation(a.clone(), Some(subnet))
+                .unwrap_err();
+            assert!(matches!(
+                err,
+                beacon_chain::AttestationError::UnknownHeadBlock(_)
+            ));
+            voters.push(a);
+        }
+    }
+    assert!(!voters.is_empty());
+    h.chain.process_block(Arc::new(block)).unwrap();
+    h.set_slot(s + 1).unwrap();
+    let state = h.chain.head().state;
+    let voter = state_processing::helpers::accessors::get_attesting_indices(
+        &state,
+        &voters[0].data,
+        &voters[0].aggregation_bits,
+        &h.spec,
+    )
+    .unwrap()[0];
+    assert_eq!(
+        h.chain.fork_choice().latest_message(voter as usize),
+        Some((1, block_root)),
+        "the queued vote was applied"
+    );
+}
+
+#[test]
+fn exits_and_slashings_are_verified_before_the_pool() {
+    use state_processing::helpers::accessors::get_domain;
+    use types::signing::compute_signing_root;
+    use types::{
+        BeaconBlockHeader, ProposerSlashing, SignedBeaconBlockHeader, SignedVoluntaryExit,
+        VoluntaryExit,
+    };
+    let h = harness();
+    run_slots(&h, 1, 2, &everyone);
+    let state = h.chain.head().state;
+    // An exit too early (SHARD_COMMITTEE_PERIOD has not passed): REJECT.
+    let message = VoluntaryExit {
+        epoch: 0,
+        validator_index: 3,
+    };
+    let domain = get_domain(&state, h.spec.domain_voluntary_exit, Some(0));
+    let exit = SignedVoluntaryExit {
+        message,
+        signature: SignatureBytes::from(
+            &h.keys[3].sign(compute_signing_root(&message, domain).as_slice()),
+        ),
+    };
+    let err = h.chain.process_voluntary_exit(exit).unwrap_err();
+    assert_eq!(
+        err.gossip_action(),
+        beacon_chain::GossipAction::Reject,
+        "{err}"
+    );
+    assert!(h.chain.op_pool.get_all_voluntary_exits().is_empty());
+
+    // A valid proposer slashing joins the pool; a second for the same proposer is ignored.
+    let header = |root: u8| {
+        let message = BeaconBlockHeader {
+            slot: 1,
+            proposer_index: 7,
+            parent_root: Hash256::repeat_byte(root),
+            state_root: Hash256::ZERO,
+            body_root: Hash256::ZERO,
+        };
+        let domain = get_domain(&state, h.spec.domain_beacon_proposer, Some(0));
+        SignedBeaconBlockHeader {
+            message,
+            signature: SignatureBytes::from(
+                &h.keys[7].sign(compute_signing_root(&message, domain).as_slice()),
+            ),
+        }
+    };
+    let slashing = ProposerSlashing {
+        signed_header_1: header(1),
+        signed_header_2: header(2),
+    };
+    h.chain.process_proposer_slashing(slashing.clone()).unwrap();
+    assert_eq!(h.chain.op_pool.get_all_proposer_slashings().len(), 1);
+    let err = h.chain.process_proposer_slashing(slashing).unwrap_err();
+    assert_eq!(err.gossip_action(), beacon_chain::GossipAction::Ignore);
+    // The next block carries it and the proposer is slashed.
+    h.set_slot(3).unwrap();
+    h.propose(3).unwrap();
+    assert!(h.chain.head().state.validators[7].slashed);
+}

@@ -160,7 +160,11 @@ pub(crate) fn pack<E: EthSpec>(
     let rewarded_previous = rewarded(state, false, spec);
     let current_epoch = state.current_epoch();
     let mut candidates = Vec::new();
-    for group in groups.values() {
+    // A fixed order (slot, committee, data root) makes production deterministic: the same
+    // pool and state always give the same block.
+    let mut ordered: Vec<(&Hash256, &AttestationGroup<E>)> = groups.iter().collect();
+    ordered.sort_by_key(|(root, g)| (g.data.slot, g.data.index, **root));
+    for (_, group) in ordered {
         for pooled in &group.aggregates {
             if !is_includable(
                 state,

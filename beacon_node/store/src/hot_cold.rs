@@ -58,6 +58,34 @@ pub struct HotStateSummary {
     pub epoch_boundary_state_root: Hash256,
 }
 
+impl HotStateSummary {
+    /// The summary of `state`, whose root is `state_root`.
+    pub fn from_state<E: EthSpec>(state_root: Hash256, state: &BeaconState<E>) -> Self {
+        let spe = E::slots_per_epoch();
+        let boundary_slot = state.slot / spe * spe;
+        let epoch_boundary_state_root = if state.slot == boundary_slot {
+            state_root
+        } else {
+            let index = (boundary_slot % E::slots_per_historical_root()) as usize;
+            state.state_roots.get(index).copied().unwrap_or_default()
+        };
+        let mut header = state.latest_block_header;
+        if header.state_root.is_zero() {
+            header.state_root = state_root;
+        }
+        HotStateSummary {
+            slot: state.slot,
+            latest_block_root: header.tree_hash_root(),
+            epoch_boundary_state_root,
+        }
+    }
+
+    /// True if this state is stored whole (the first slot of an epoch).
+    pub fn is_epoch_boundary<E: EthSpec>(&self) -> bool {
+        self.slot.is_multiple_of(E::slots_per_epoch())
+    }
+}
+
 /// One write of an atomic group (`do_atomically`).
 #[derive(Debug, Clone)]
 pub enum StoreOp<E: EthSpec> {
@@ -65,6 +93,9 @@ pub enum StoreOp<E: EthSpec> {
     PutBlock(Hash256, Arc<SignedBeaconBlock<E>>),
     /// A hot state by its root: a summary always, the full state at epoch boundaries.
     PutState(Hash256, Arc<BeaconState<E>>),
+    /// Only the summary of a hot state that is not at an epoch boundary (the caller keeps
+    /// the state; nothing is copied).
+    PutStateSummary(Hash256, HotStateSummary),
     /// An opaque item (fork choice, chain bookkeeping).
     PutItem(DBColumn, Vec<u8>, Vec<u8>),
     /// Remove a block.
@@ -357,30 +388,13 @@ impl<E: EthSpec> HotColdDB<E> {
     /// The key-value writes of a hot state: its summary, and the whole state at an epoch
     /// boundary.
     fn state_ops(&self, state_root: Hash256, state: &BeaconState<E>, ops: &mut Vec<KeyValueOp>) {
-        let spe = E::slots_per_epoch();
-        let boundary_slot = state.slot / spe * spe;
-        let is_boundary = state.slot == boundary_slot;
-        let epoch_boundary_state_root = if is_boundary {
-            state_root
-        } else {
-            let index = (boundary_slot % E::slots_per_historical_root()) as usize;
-            state.state_roots.get(index).copied().unwrap_or_default()
-        };
-        let mut header = state.latest_block_header;
-        if header.state_root.is_zero() {
-            header.state_root = state_root;
-        }
-        let summary = HotStateSummary {
-            slot: state.slot,
-            latest_block_root: header.tree_hash_root(),
-            epoch_boundary_state_root,
-        };
+        let summary = HotStateSummary::from_state(state_root, state);
         ops.push(KeyValueOp::Put(
             DBColumn::HotStateSummary,
             state_root.to_vec(),
             summary.as_ssz_bytes(),
         ));
-        if is_boundary {
+        if summary.epoch_boundary_state_root == state_root {
             ops.push(KeyValueOp::Put(
                 DBColumn::HotState,
                 state_root.to_vec(),
@@ -400,6 +414,11 @@ impl<E: EthSpec> HotColdDB<E> {
                     block.as_ssz_bytes(),
                 )),
                 StoreOp::PutState(root, state) => self.state_ops(root, &state, &mut kv_ops),
+                StoreOp::PutStateSummary(root, summary) => kv_ops.push(KeyValueOp::Put(
+                    DBColumn::HotStateSummary,
+                    root.to_vec(),
+                    summary.as_ssz_bytes(),
+                )),
                 StoreOp::PutItem(column, key, value) => {
                     kv_ops.push(KeyValueOp::Put(column, key, value))
                 }
