@@ -332,6 +332,15 @@ impl<E: EthSpec> BeaconChain<E> {
     /// events (head, chain_reorg, finalized_checkpoint), and on new finality the database
     /// migration and pruning.
     pub fn recompute_head(&self) -> Result<Hash256, BeaconChainError> {
+        self.recompute_head_with(None)
+    }
+
+    /// `recompute_head`, given a block the caller already holds (the one just imported, the
+    /// likely new head) so it need not be read back from the database.
+    pub(crate) fn recompute_head_with(
+        &self,
+        known: Option<(Hash256, &Arc<SignedBeaconBlock<E>>)>,
+    ) -> Result<Hash256, BeaconChainError> {
         let current_slot = self.current_slot()?;
         let old_finalized = self.finalized_checkpoint();
         let new_head_root = {
@@ -340,7 +349,10 @@ impl<E: EthSpec> BeaconChain<E> {
         };
         let old_head = self.head();
         if new_head_root != old_head.block_root {
-            self.switch_head(&old_head, new_head_root)?;
+            let known = known
+                .filter(|(root, _)| *root == new_head_root)
+                .map(|(_, block)| block.clone());
+            self.switch_head(&old_head, new_head_root, known)?;
         }
         let new_finalized = self.finalized_checkpoint();
         if new_finalized.epoch > old_finalized.epoch {
@@ -353,12 +365,16 @@ impl<E: EthSpec> BeaconChain<E> {
         &self,
         old_head: &CanonicalHead<E>,
         new_head_root: Hash256,
+        known_block: Option<Arc<SignedBeaconBlock<E>>>,
     ) -> Result<(), BeaconChainError> {
-        let block = Arc::new(
-            self.store
-                .get_block(&new_head_root)?
-                .ok_or(BeaconChainError::MissingBlock(new_head_root))?,
-        );
+        let block = match known_block {
+            Some(block) => block,
+            None => Arc::new(
+                self.store
+                    .get_block(&new_head_root)?
+                    .ok_or(BeaconChainError::MissingBlock(new_head_root))?,
+            ),
+        };
         let cached = self.get_block_state(&new_head_root)?;
         let new_head = CanonicalHead {
             block_root: new_head_root,

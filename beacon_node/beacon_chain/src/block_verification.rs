@@ -374,7 +374,7 @@ impl<E: EthSpec> BeaconChain<E> {
         let t = Instant::now();
         let epoch_boundary = BeaconChain::<E>::epoch_of(block.message.slot)
             > BeaconChain::<E>::epoch_of(parent.state.slot);
-        self.recompute_head()?;
+        self.recompute_head_with(Some((block_root, &block)))?;
         if epoch_boundary {
             self.persist_fork_choice()?;
         }

@@ -12,7 +12,7 @@ use ssz::{Decode, Encode};
 use ssz_derive::{Decode, Encode};
 use state_processing::helpers::accessors::fill_pubkey_cache;
 use std::sync::Arc;
-use store::{DBColumn, StoreOp};
+use store::{DBColumn, Split, StoreOp};
 use tree_hash::TreeHash;
 use types::{
     BeaconBlock, BeaconBlockBody, BeaconState, ChainSpec, EthSpec, Hash256, SignatureBytes,
@@ -110,7 +110,11 @@ impl<E: EthSpec> BeaconChain<E> {
                 info.as_ssz_bytes(),
             ),
         ])?;
-        store.flush()?;
+        store.init_anchor(Split {
+            slot: block.message.slot,
+            state_root,
+            block_root,
+        })?;
         tracing::info!(
             slot = block.message.slot,
             root = ?block_root,

@@ -104,6 +104,37 @@ impl<E: EthSpec> BeaconChainHarness<E> {
         })
     }
 
+    /// A chain started from a finalized checkpoint: `anchor_block` and its post-state, with
+    /// the clock at `slot` and the keys of `validators` interop validators.
+    pub fn from_anchor(
+        anchor_block: SignedBeaconBlock<E>,
+        anchor_state: BeaconState<E>,
+        validators: usize,
+        spec: ChainSpec,
+        store: Arc<ChainStore<E>>,
+        slot: Slot,
+    ) -> Result<Self, HarnessError> {
+        let spec = Arc::new(spec);
+        let clock = Arc::new(ManualSlotClock::new(
+            anchor_state.genesis_time,
+            spec.seconds_per_slot,
+        ));
+        clock.set_slot(slot);
+        let chain = BeaconChain::from_anchor(
+            store,
+            spec.clone(),
+            clock.clone(),
+            anchor_block,
+            anchor_state,
+        )?;
+        Ok(BeaconChainHarness {
+            chain: Arc::new(chain),
+            clock,
+            spec,
+            keys: Arc::new(interop_keys(validators)),
+        })
+    }
+
     /// The chain in `store`, resumed, with the clock at `slot`.
     pub fn resume(
         validators: usize,

@@ -366,3 +366,45 @@ fn exits_and_slashings_are_verified_before_the_pool() {
     h.propose(3).unwrap();
     assert!(h.chain.head().state.validators[7].slashed);
 }
+
+#[test]
+fn a_chain_started_from_a_finalized_checkpoint_syncs_and_finalizes() {
+    let h = harness();
+    let spe = slots_per_epoch();
+    run_slots(&h, 1, 5 * spe, &everyone);
+    let finalized = h.chain.finalized_checkpoint();
+    assert!(finalized.epoch >= 3);
+    let anchor_block = h.chain.get_block(&finalized.root).unwrap().unwrap();
+    let anchor_state = (*h.chain.get_block_state(&finalized.root).unwrap().state).clone();
+
+    // The blocks after the anchor on the canonical chain, oldest first.
+    let mut blocks = Vec::new();
+    let mut root = h.chain.head_block_root();
+    while root != finalized.root {
+        let block = h.chain.get_block(&root).unwrap().unwrap();
+        root = block.message.parent_root;
+        blocks.push(block);
+    }
+    blocks.reverse();
+
+    let now = 5 * spe;
+    let h2 = BeaconChainHarness::from_anchor(
+        anchor_block,
+        anchor_state,
+        VALIDATORS,
+        ChainSpec::minimal(),
+        ephemeral_store(),
+        now,
+    )
+    .unwrap();
+    assert_eq!(h2.chain.head_block_root(), finalized.root);
+    for block in blocks {
+        h2.chain.process_block(Arc::new(block)).unwrap();
+    }
+    assert_eq!(h2.chain.head_block_root(), h.chain.head_block_root());
+    // And it carries on alone, finalizing further.
+    run_slots(&h2, now + 1, 8 * spe, &everyone);
+    let state = h2.chain.head().state;
+    assert_eq!(state.finalized_checkpoint.epoch, 6);
+    assert_eq!(h2.chain.finalized_checkpoint().epoch, 6);
+}

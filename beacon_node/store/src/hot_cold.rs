@@ -226,6 +226,27 @@ impl<E: EthSpec> HotColdDB<E> {
         *self.split.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Start the database at an anchor (genesis or a finalized checkpoint block): the split
+    /// moves to it, so finalization never looks for history before it. Only on a database
+    /// that holds no finalized history yet.
+    pub fn init_anchor(&self, anchor: Split) -> Result<(), StoreError> {
+        let current = self.split();
+        if current != Split::default() && current != anchor {
+            return Err(StoreError::InvalidConfig(format!(
+                "the database is already anchored at slot {}",
+                current.slot
+            )));
+        }
+        self.kv.write_batch(vec![KeyValueOp::Put(
+            DBColumn::Metadata,
+            SPLIT_KEY.to_vec(),
+            anchor.as_ssz_bytes(),
+        )])?;
+        self.kv.flush()?;
+        *self.split.write().unwrap_or_else(|e| e.into_inner()) = anchor;
+        Ok(())
+    }
+
     /// The chain spec the database replays with.
     pub fn spec(&self) -> &ChainSpec {
         &self.spec
