@@ -26,5 +26,8 @@ step "BLS vectors with the pure-Rust backend (feature pure_rust)"
 BLS_VECTORS_DIR="${FRESNEL_CACHE:-$HOME/.cache/fresnel}/spec-tests/v1.0.1/general/phase0/bls" \
     cargo test --locked -p bls --features pure_rust
 
+step "key tooling against ethstaker-deposit 1.3.1 (PyPI)"
+scripts/deposit-tool-crosscheck.sh
+
 step "conformance vectors"
 scripts/spec-tests.sh --suite all --preset all

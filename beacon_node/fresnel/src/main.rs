@@ -1,0 +1,54 @@
+//! `fresnel`: one binary for the beacon node, the validator client and the account tools.
+//!
+//! It lives under `beacon_node/` because the repository's top level is fixed; the validator
+//! client's parts are libraries under `validator_client/`. So far: `fresnel account`.
+
+mod account;
+mod network;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "fresnel",
+    version,
+    about = "An Ethereum phase 0 consensus client"
+)]
+struct Cli {
+    /// Log level (error, warn, info, debug, trace) or a tracing filter.
+    #[arg(long, global = true, default_value = "info")]
+    log_level: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validator keys: mnemonics, keystores, deposit data, imports.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if cli.log_json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    let result = match cli.command {
+        Command::Account(command) => account::run(command),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,50 @@
+//! `--network NAME` / `--testnet-dir DIR`: which chain's config a command uses.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use types::ChainSpec;
+
+/// The network flags shared by the subcommands.
+#[derive(Args, Debug, Clone)]
+pub struct NetworkArgs {
+    /// A bundled network: mainnet, pyrmont, prater, medalla, altona, spadina, zinken.
+    #[arg(long, default_value = "mainnet", conflicts_with = "testnet_dir")]
+    pub network: String,
+    /// A directory with the network's config.yaml (and genesis.ssz, boot_enr.yaml).
+    #[arg(long)]
+    pub testnet_dir: Option<PathBuf>,
+}
+
+/// A resolved network.
+pub struct Network {
+    pub name: String,
+    pub spec: ChainSpec,
+}
+
+impl NetworkArgs {
+    /// Load the config the flags name.
+    pub fn load(&self) -> Result<Network> {
+        let (name, dir) = match &self.testnet_dir {
+            Some(dir) => (
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "custom".into()),
+                dir.clone(),
+            ),
+            None => match eth2_config::network_dir(&self.network) {
+                Some(dir) => (self.network.clone(), dir),
+                None => bail!(
+                    "unknown network {:?}; bundled: {} (or give --testnet-dir)",
+                    self.network,
+                    eth2_config::BUNDLED_NETWORKS.join(", ")
+                ),
+            },
+        };
+        let config = dir.join("config.yaml");
+        let spec = eth2_config::load_config_file(&config)
+            .with_context(|| format!("loading {}", config.display()))?
+            .spec;
+        Ok(Network { name, spec })
+    }
+}

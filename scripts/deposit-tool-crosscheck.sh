@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Cross-check our keys and keystores with ethstaker-deposit 1.3.1 from PyPI: installs it into
+# a cached virtualenv (${FRESNEL_CACHE:-~/.cache/fresnel}/ethstaker-deposit-1.3.1), then runs
+# the account_manager cross-check test with ETHSTAKER_PYTHON pointing at it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${FRESNEL_CACHE:-$HOME/.cache/fresnel}/ethstaker-deposit-1.3.1"
+if [ ! -x "$cache/bin/python" ] || ! "$cache/bin/python" -c "import ethstaker_deposit" 2>/dev/null; then
+    echo "==> installing ethstaker-deposit==1.3.1 into $cache"
+    rm -rf "$cache"
+    python3 -m venv "$cache"
+    "$cache/bin/pip" install --quiet --disable-pip-version-check "ethstaker-deposit==1.3.1"
+fi
+ETHSTAKER_PYTHON="$cache/bin/python" cargo test --locked -p account_manager --test ethstaker_crosscheck -- --nocapture
