@@ -374,6 +374,21 @@ impl<E: EthSpec> HotColdDB<E> {
         }
     }
 
+    /// The finalized (canonical) state root at `slot`.
+    pub fn get_cold_state_root(&self, slot: Slot) -> Result<Option<Hash256>, StoreError> {
+        let key = slot_key(slot);
+        match self.kv.get(DBColumn::ColdStateRoot, &key)? {
+            Some(bytes) => Ok(Some(Hash256::try_from(bytes.as_slice()).map_err(|_| {
+                StoreError::Decode {
+                    column: DBColumn::ColdStateRoot,
+                    key: hex::encode(key),
+                    reason: "not 32 bytes".into(),
+                }
+            })?)),
+            None => Ok(None),
+        }
+    }
+
     /// The finalized state at `slot`: the restore point at or before it, then the canonical
     /// blocks up to `slot`.
     pub fn get_cold_state_by_slot(&self, slot: Slot) -> Result<Option<BeaconState<E>>, StoreError> {

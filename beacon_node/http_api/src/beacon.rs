@@ -1,0 +1,197 @@
+//! `/eth/v1/beacon/*` reads: genesis, states and blocks.
+
+use crate::ids::{BlockId, StateId};
+use crate::{blocking_json, Context};
+use serde::Serialize;
+use std::sync::Arc;
+use tree_hash::TreeHash;
+use types::{BeaconBlockHeader, Checkpoint, EthSpec, Fork, Hash256, SignedBeaconBlockHeader};
+use warp::Filter;
+
+/// `{"data": …}`.
+#[derive(Serialize)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+/// `{"root": …}`.
+#[derive(Serialize)]
+pub struct RootData {
+    pub root: Hash256,
+}
+
+#[derive(Serialize)]
+struct Genesis {
+    #[serde(with = "serde_utils::quoted_u64")]
+    genesis_time: u64,
+    genesis_validators_root: Hash256,
+    #[serde(with = "serde_utils::bytes_4_hex")]
+    genesis_fork_version: [u8; 4],
+}
+
+#[derive(Serialize)]
+struct FinalityCheckpoints {
+    previous_justified: Checkpoint,
+    current_justified: Checkpoint,
+    finalized: Checkpoint,
+}
+
+#[derive(Serialize)]
+struct HeaderData {
+    root: Hash256,
+    canonical: bool,
+    header: SignedBeaconBlockHeader,
+}
+
+fn state_id() -> impl Filter<Extract = (StateId,), Error = warp::Rejection> + Clone {
+    warp::path::param::<String>()
+        .and_then(|s: String| async move { s.parse::<StateId>().map_err(warp::reject::custom) })
+}
+
+fn block_id() -> impl Filter<Extract = (BlockId,), Error = warp::Rejection> + Clone {
+    warp::path::param::<String>()
+        .and_then(|s: String| async move { s.parse::<BlockId>().map_err(warp::reject::custom) })
+}
+
+/// The routes of this module.
+pub fn routes<E: EthSpec>(
+    ctx: Arc<Context<E>>,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+    let base = warp::path!("eth" / "v1" / "beacon" / ..).and(warp::get());
+    let with_ctx = warp::any().map(move || ctx.clone());
+
+    let genesis = base
+        .and(warp::path!("genesis"))
+        .and(with_ctx.clone())
+        .and_then(|ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let chain = ctx.chain()?;
+                Ok(Data {
+                    data: Genesis {
+                        genesis_time: chain.genesis_time,
+                        genesis_validators_root: chain.genesis_validators_root,
+                        genesis_fork_version: chain.spec.genesis_fork_version,
+                    },
+                })
+            })
+        });
+
+    let states = base.and(warp::path("states")).and(state_id());
+    let state_root = states
+        .clone()
+        .and(warp::path!("root"))
+        .and(with_ctx.clone())
+        .and_then(|id: StateId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let chain = ctx.chain()?;
+                let root = id.root(&chain)?;
+                // A root must name a state the node has.
+                if let StateId::Root(_) = id {
+                    id.state(&chain)?;
+                }
+                Ok(Data {
+                    data: RootData { root },
+                })
+            })
+        });
+    let state_fork = states
+        .clone()
+        .and(warp::path!("fork"))
+        .and(with_ctx.clone())
+        .and_then(|id: StateId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let (_, state) = id.state(&*ctx.chain()?)?;
+                let fork: Fork = state.fork;
+                Ok(Data { data: fork })
+            })
+        });
+    let finality = states
+        .and(warp::path!("finality_checkpoints"))
+        .and(with_ctx.clone())
+        .and_then(|id: StateId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let (_, state) = id.state(&*ctx.chain()?)?;
+                Ok(Data {
+                    data: FinalityCheckpoints {
+                        previous_justified: state.previous_justified_checkpoint,
+                        current_justified: state.current_justified_checkpoint,
+                        finalized: state.finalized_checkpoint,
+                    },
+                })
+            })
+        });
+
+    let header = base
+        .and(warp::path("headers"))
+        .and(block_id())
+        .and(warp::path::end())
+        .and(with_ctx.clone())
+        .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let chain = ctx.chain()?;
+                let (root, block) = id.block(&chain)?;
+                let canonical = BlockId::is_canonical(&chain, root, block.message.slot)?;
+                let message = BeaconBlockHeader {
+                    slot: block.message.slot,
+                    proposer_index: block.message.proposer_index,
+                    parent_root: block.message.parent_root,
+                    state_root: block.message.state_root,
+                    body_root: block.message.body.tree_hash_root(),
+                };
+                Ok(Data {
+                    data: HeaderData {
+                        root,
+                        canonical,
+                        header: SignedBeaconBlockHeader {
+                            message,
+                            signature: block.signature,
+                        },
+                    },
+                })
+            })
+        });
+
+    let blocks = base.and(warp::path("blocks")).and(block_id());
+    let block = blocks
+        .clone()
+        .and(warp::path::end())
+        .and(with_ctx.clone())
+        .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let (_, block) = id.block(&*ctx.chain()?)?;
+                Ok(Data { data: block })
+            })
+        });
+    let block_root = blocks
+        .clone()
+        .and(warp::path!("root"))
+        .and(with_ctx.clone())
+        .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let (root, _) = id.block(&*ctx.chain()?)?;
+                Ok(Data {
+                    data: RootData { root },
+                })
+            })
+        });
+    let block_attestations = blocks
+        .and(warp::path!("attestations"))
+        .and(with_ctx)
+        .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let (_, block) = id.block(&*ctx.chain()?)?;
+                Ok(Data {
+                    data: block.message.body.attestations.to_vec(),
+                })
+            })
+        });
+
+    genesis
+        .or(state_root)
+        .or(state_fork)
+        .or(finality)
+        .or(header)
+        .or(block)
+        .or(block_root)
+        .or(block_attestations)
+}

@@ -1,0 +1,78 @@
+//! The standard Beacon Node REST API (ethereum/beacon-APIs, tag v1: the phase 0 release),
+//! served by warp on 127.0.0.1 by default.
+//!
+//! Each module holds one group of the API's paths. Handlers that touch the chain run on
+//! tokio's blocking pool (state reads can replay blocks), answer `{"data": …}` in the exact
+//! JSON of the schema (types serialise as the API writes them), and fail with
+//! `{code, message}` and the status the schema defines (`error.rs`).
+//!
+//! So far: genesis, state root/fork/finality checkpoints, block headers, blocks, block roots
+//! and attestations, node version/health/syncing. The rest of the 42 operations is issue 4's.
+
+mod beacon;
+mod error;
+pub mod ids;
+mod node;
+
+pub use error::ApiError;
+
+use beacon_chain::BeaconChain;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use types::EthSpec;
+use warp::Filter;
+
+/// What the API serves from.
+pub struct Context<E: EthSpec> {
+    /// The chain, once genesis is known.
+    pub chain: Option<Arc<BeaconChain<E>>>,
+    /// The node's version string (`Fresnel/v0.1.0/<os>`).
+    pub version: String,
+}
+
+impl<E: EthSpec> Context<E> {
+    /// The chain, or 503 while there is none.
+    pub fn chain(&self) -> Result<Arc<BeaconChain<E>>, ApiError> {
+        self.chain.clone().ok_or_else(|| {
+            ApiError::unavailable("the beacon chain is not ready yet (waiting for genesis)")
+        })
+    }
+}
+
+/// Run `f` on the blocking pool and answer its value as JSON (or its error).
+pub(crate) async fn blocking_json<T, F>(f: F) -> Result<warp::reply::Json, warp::Rejection>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(value)) => Ok(warp::reply::json(&value)),
+        Ok(Err(e)) => Err(warp::reject::custom(e)),
+        Err(e) => Err(warp::reject::custom(ApiError::server_error(format!(
+            "handler failed: {e}"
+        )))),
+    }
+}
+
+/// Every route, with errors turned into `{code, message}`.
+pub fn routes<E: EthSpec>(
+    ctx: Arc<Context<E>>,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
+    beacon::routes(ctx.clone())
+        .or(node::routes(ctx))
+        .recover(error::handle_rejection)
+        .with(warp::log("fresnel::http_api"))
+}
+
+/// Serve on `addr`; returns the bound address (port 0 picks a free one) and the server
+/// future, which ends when `shutdown` resolves.
+pub fn serve<E: EthSpec>(
+    ctx: Arc<Context<E>>,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, impl std::future::Future<Output = ()>), ApiError> {
+    warp::serve(routes(ctx))
+        .try_bind_with_graceful_shutdown(addr, shutdown)
+        .map_err(|e| ApiError::server_error(format!("cannot listen on {addr}: {e}")))
+}

@@ -1,0 +1,147 @@
+//! The API against a live harness chain, through warp's test client: the schema's JSON and
+//! statuses for every `state_id` and `block_id` form, and bad input.
+
+use beacon_chain::harness::{AttestationMode, BeaconChainHarness};
+use beacon_chain::ChainStore;
+use http_api::Context;
+use serde_json::Value;
+use std::sync::Arc;
+use store::StoreConfig;
+use types::{ChainSpec, EthSpec, MinimalEthSpec};
+
+type E = MinimalEthSpec;
+
+fn harness() -> BeaconChainHarness<E> {
+    let store = Arc::new(
+        ChainStore::<E>::open_ephemeral(StoreConfig::default(), Arc::new(ChainSpec::minimal()))
+            .unwrap(),
+    );
+    let h = BeaconChainHarness::new(64, ChainSpec::minimal(), store).unwrap();
+    // Five epochs, finalizing, with a skipped slot at 12.
+    for slot in 1..=5 * E::slots_per_epoch() {
+        h.advance_slot(slot, slot != 12, &|_| true, AttestationMode::Unaggregated)
+            .unwrap();
+    }
+    h
+}
+
+async fn get(ctx: &Arc<Context<E>>, path: &str) -> (u16, Value) {
+    let response = warp::test::request()
+        .method("GET")
+        .path(path)
+        .reply(&http_api_routes(ctx.clone()))
+        .await;
+    let status = response.status().as_u16();
+    let body = if response.body().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(response.body()).unwrap_or(Value::Null)
+    };
+    (status, body)
+}
+
+fn http_api_routes(
+    ctx: Arc<Context<E>>,
+) -> impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
+    http_api::routes(ctx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beacon_reads_answer_every_id_form() {
+    let h = tokio::task::spawn_blocking(harness).await.unwrap();
+    let chain = h.chain.clone();
+    let ctx = Arc::new(Context {
+        chain: Some(chain.clone()),
+        version: "Fresnel/test".into(),
+    });
+
+    let (status, genesis) = get(&ctx, "/eth/v1/beacon/genesis").await;
+    assert_eq!(status, 200);
+    assert_eq!(genesis["data"]["genesis_time"], "1600000000");
+    assert_eq!(genesis["data"]["genesis_fork_version"], "0x00000001");
+
+    let head = chain.head();
+    let head_root = format!("{:?}", head.state_root);
+    for (id, expected_status) in [
+        ("head", 200),
+        ("genesis", 200),
+        ("finalized", 200),
+        ("justified", 200),
+        ("16", 200),
+        ("12", 200),
+        (head_root.as_str(), 200),
+        ("99999", 404),
+        (
+            "0x0000000000000000000000000000000000000000000000000000000000000001",
+            404,
+        ),
+        ("nonsense", 400),
+    ] {
+        let (status, body) = get(&ctx, &format!("/eth/v1/beacon/states/{id}/root")).await;
+        assert_eq!(status, expected_status, "state {id}: {body}");
+        if status != 200 {
+            assert_eq!(body["code"], expected_status, "{body}");
+            assert!(body["message"].is_string());
+        }
+    }
+    let (_, root) = get(&ctx, "/eth/v1/beacon/states/head/root").await;
+    assert_eq!(root["data"]["root"], head_root);
+
+    let (status, finality) = get(&ctx, "/eth/v1/beacon/states/head/finality_checkpoints").await;
+    assert_eq!(status, 200);
+    assert_eq!(finality["data"]["finalized"]["epoch"], "3");
+    let (status, fork) = get(&ctx, "/eth/v1/beacon/states/finalized/fork").await;
+    assert_eq!(status, 200);
+    assert_eq!(fork["data"]["current_version"], "0x00000001");
+
+    for (id, expected_status) in [
+        ("head", 200),
+        ("genesis", 200),
+        ("finalized", 200),
+        ("11", 200),
+        ("12", 404),
+        ("x", 400),
+    ] {
+        let (status, body) = get(&ctx, &format!("/eth/v1/beacon/headers/{id}")).await;
+        assert_eq!(status, expected_status, "header {id}: {body}");
+    }
+    let (_, header) = get(&ctx, "/eth/v1/beacon/headers/11").await;
+    assert_eq!(header["data"]["canonical"], true);
+    assert_eq!(header["data"]["header"]["message"]["slot"], "11");
+
+    let (status, block) = get(&ctx, "/eth/v1/beacon/blocks/head").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        block["data"]["message"]["slot"],
+        (5 * E::slots_per_epoch()).to_string()
+    );
+    let (_, root) = get(&ctx, "/eth/v1/beacon/blocks/head/root").await;
+    assert_eq!(root["data"]["root"], format!("{:?}", head.block_root));
+    let (status, atts) = get(&ctx, "/eth/v1/beacon/blocks/head/attestations").await;
+    assert_eq!(status, 200);
+    assert!(!atts["data"].as_array().unwrap().is_empty());
+
+    let (status, syncing) = get(&ctx, "/eth/v1/node/syncing").await;
+    assert_eq!(status, 200);
+    assert_eq!(syncing["data"]["is_syncing"], false);
+    let (status, _) = get(&ctx, "/eth/v1/node/health").await;
+    assert_eq!(status, 200);
+    let (status, body) = get(&ctx, "/eth/v1/nowhere").await;
+    assert_eq!((status, body["code"].clone()), (404, Value::from(404)));
+}
+
+#[tokio::test]
+async fn before_genesis_the_api_says_503() {
+    let ctx = Arc::new(Context::<E> {
+        chain: None,
+        version: "Fresnel/test".into(),
+    });
+    let (status, body) = get(&ctx, "/eth/v1/beacon/genesis").await;
+    assert_eq!(status, 503);
+    assert_eq!(body["code"], 503);
+    let (status, _) = get(&ctx, "/eth/v1/node/health").await;
+    assert_eq!(status, 503);
+    let (status, version) = get(&ctx, "/eth/v1/node/version").await;
+    assert_eq!(status, 200);
+    assert_eq!(version["data"]["version"], "Fresnel/test");
+}
