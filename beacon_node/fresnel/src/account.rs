@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
 use eth2_key_derivation::Mnemonic;
 use eth2_keystore::Kdf;
+use slashing_protection::{Interchange, SlashingDatabase};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -42,6 +43,9 @@ pub enum AccountCommand {
         #[command(flatten)]
         network: NetworkArgs,
     },
+    /// EIP-3076 slashing protection history: import or export.
+    #[command(subcommand)]
+    SlashingProtection(SlashingProtectionCommand),
     /// Import an EIP-2335 keystore into the validator client's directories.
     Import {
         /// The keystore file.
@@ -57,6 +61,71 @@ pub enum AccountCommand {
         #[arg(long)]
         secrets_dir: PathBuf,
     },
+}
+
+/// `fresnel account slashing-protection`.
+#[derive(Subcommand)]
+pub enum SlashingProtectionCommand {
+    /// Import an EIP-3076 interchange file (another client's history) before running our
+    /// validator client with the same keys.
+    Import {
+        /// The interchange JSON file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: SlashingDbArgs,
+    },
+    /// Export the history as an EIP-3076 interchange file (stop the validator client first).
+    Export {
+        /// Where to write the interchange JSON.
+        file: PathBuf,
+        #[command(flatten)]
+        db: SlashingDbArgs,
+    },
+}
+
+/// Where the database is and which chain it protects.
+#[derive(clap::Args)]
+pub struct SlashingDbArgs {
+    /// The validator client's validators directory (holds slashing_protection.sqlite).
+    #[arg(long)]
+    validators_dir: PathBuf,
+    /// The chain's genesis_validators_root (0x…); by default read from the network's genesis.
+    #[arg(long)]
+    genesis_validators_root: Option<String>,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+/// The slashing protection database's file in a validators directory.
+pub const SLASHING_PROTECTION_FILE: &str = "slashing_protection.sqlite";
+
+impl SlashingDbArgs {
+    fn open(&self) -> Result<SlashingDatabase> {
+        let gvr = match &self.genesis_validators_root {
+            Some(hex) => hex
+                .parse::<types::Hash256>()
+                .map_err(|e| anyhow::anyhow!("--genesis-validators-root {hex:?}: {e}"))?,
+            None => {
+                let network = self.network.load()?;
+                let state = network.genesis_state_bytes.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "network {} has no genesis state yet: give --genesis-validators-root",
+                        network.name
+                    )
+                })?;
+                // genesis_validators_root follows the 8-byte genesis_time in a state's SSZ.
+                let bytes = state
+                    .get(8..40)
+                    .ok_or_else(|| anyhow::anyhow!("the genesis state is truncated"))?;
+                types::Hash256::from_slice(bytes)
+            }
+        };
+        std::fs::create_dir_all(&self.validators_dir)
+            .with_context(|| format!("creating {}", self.validators_dir.display()))?;
+        let path = self.validators_dir.join(SLASHING_PROTECTION_FILE);
+        SlashingDatabase::open_or_create(&path, gvr)
+            .with_context(|| format!("opening {}", path.display()))
+    }
 }
 
 /// `--kdf`.
@@ -121,6 +190,26 @@ pub fn run(command: AccountCommand) -> Result<()> {
                 println!("0x{pubkey} {}", path.display());
             }
             println!("deposit data: {}", created.deposit_data.display());
+            Ok(())
+        }
+        AccountCommand::SlashingProtection(SlashingProtectionCommand::Import { file, db }) => {
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let interchange = Interchange::from_json_str(&json)
+                .with_context(|| format!("{} is not an EIP-3076 interchange", file.display()))?;
+            let imported = db.open()?.import_interchange(&interchange)?;
+            println!("imported the history of {imported} validators");
+            Ok(())
+        }
+        AccountCommand::SlashingProtection(SlashingProtectionCommand::Export { file, db }) => {
+            let interchange = db.open()?.export_interchange()?;
+            std::fs::write(&file, interchange.to_json_string()?)
+                .with_context(|| format!("writing {}", file.display()))?;
+            println!(
+                "exported {} validators to {}",
+                interchange.data.len(),
+                file.display()
+            );
             Ok(())
         }
         AccountCommand::Import {

@@ -20,6 +20,8 @@ pub struct NetworkArgs {
 pub struct Network {
     pub name: String,
     pub spec: ChainSpec,
+    /// The SSZ genesis state, if the network has one.
+    pub genesis_state_bytes: Option<Vec<u8>>,
 }
 
 impl NetworkArgs {
@@ -45,6 +47,19 @@ impl NetworkArgs {
         let spec = eth2_config::load_config_file(&config)
             .with_context(|| format!("loading {}", config.display()))?
             .spec;
-        Ok(Network { name, spec })
+        let genesis = dir.join("genesis.ssz");
+        let genesis_state_bytes = if genesis.is_file() {
+            Some(
+                std::fs::read(&genesis)
+                    .with_context(|| format!("reading {}", genesis.display()))?,
+            )
+        } else {
+            None
+        };
+        Ok(Network {
+            name,
+            spec,
+            genesis_state_bytes,
+        })
     }
 }

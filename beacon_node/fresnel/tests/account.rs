@@ -124,3 +124,72 @@ fn bad_input_is_a_clear_error() {
     let out = fresnel(&["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("fresnel "));
 }
+
+#[test]
+fn slashing_protection_import_and_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let gvr = format!("0x{}", "00".repeat(32));
+    let suite = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/slashing-protection-interchange-tests/tests/generated/single_validator_single_block_and_attestation.json"
+    );
+    let validators = dir.path().join("validators");
+    let interchange = dir.path().join("in.json");
+    // The interchange of one suite case (its GVR is zero), if the suite is available.
+    let case: serde_json::Value = match std::fs::read_to_string(suite) {
+        Ok(text) => serde_json::from_str(&text).unwrap(),
+        Err(_) => return,
+    };
+    std::fs::write(&interchange, case["steps"][0]["interchange"].to_string()).unwrap();
+    let out = fresnel(&[
+        "account",
+        "slashing-protection",
+        "import",
+        interchange.to_str().unwrap(),
+        "--validators-dir",
+        validators.to_str().unwrap(),
+        "--genesis-validators-root",
+        &gvr,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = dir.path().join("out.json");
+    let out = fresnel(&[
+        "account",
+        "slashing-protection",
+        "export",
+        exported.to_str().unwrap(),
+        "--validators-dir",
+        validators.to_str().unwrap(),
+        "--genesis-validators-root",
+        &gvr,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    assert_eq!(back["metadata"]["interchange_format_version"], "5");
+    assert_eq!(
+        back["data"][0]["pubkey"],
+        case["steps"][0]["interchange"]["data"][0]["pubkey"]
+    );
+    // Another chain's database refuses it.
+    let other = format!("0x{}", "11".repeat(32));
+    let out = fresnel(&[
+        "account",
+        "slashing-protection",
+        "import",
+        interchange.to_str().unwrap(),
+        "--validators-dir",
+        validators.to_str().unwrap(),
+        "--genesis-validators-root",
+        &other,
+    ]);
+    assert!(!out.status.success());
+}
