@@ -140,6 +140,15 @@ impl<E: EthSpec> BeaconChain<E> {
         ))
     }
 
+    /// The chain's own record of its start, from the database.
+    pub fn stored_chain_info(store: &ChainStore<E>) -> Result<ChainInfo, BeaconChainError> {
+        let bytes = store
+            .get_item(DBColumn::ForkChoice, CHAIN_INFO_KEY)?
+            .ok_or_else(|| BeaconChainError::Inconsistent("no chain in the database".into()))?;
+        ChainInfo::from_ssz_bytes(&bytes)
+            .map_err(|e| BeaconChainError::Inconsistent(format!("chain info: {e:?}")))
+    }
+
     /// True if the database holds a chain to resume.
     pub fn exists_in_store(store: &ChainStore<E>) -> Result<bool, BeaconChainError> {
         Ok(store

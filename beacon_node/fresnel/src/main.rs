@@ -1,9 +1,11 @@
 //! `fresnel`: one binary for the beacon node, the validator client and the account tools.
 //!
 //! It lives under `beacon_node/` because the repository's top level is fixed; the validator
-//! client's parts are libraries under `validator_client/`. So far: `fresnel account`.
+//! client's parts are libraries under `validator_client/`. So far: `fresnel bn` (no
+//! networking yet) and `fresnel account`.
 
 mod account;
+mod bn;
 mod network;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The beacon node: follows the chain, keeps it on disk, serves the REST API.
+    Bn(bn::BnArgs),
     /// Validator keys: mnemonics, keystores, deposit data, imports.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -45,6 +49,7 @@ fn main() {
         subscriber.init();
     }
     let result = match cli.command {
+        Command::Bn(args) => bn::run(args),
         Command::Account(command) => account::run(command),
     };
     if let Err(e) = result {

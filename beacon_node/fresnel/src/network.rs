@@ -8,7 +8,8 @@ use types::ChainSpec;
 /// The network flags shared by the subcommands.
 #[derive(Args, Debug, Clone)]
 pub struct NetworkArgs {
-    /// A bundled network: mainnet, pyrmont, prater, medalla, altona, spadina, zinken.
+    /// A bundled network: mainnet, pyrmont, prater, medalla, altona, spadina, zinken; or
+    /// `minimal` (the spec's minimal preset, for interop and local chains).
     #[arg(long, default_value = "mainnet", conflicts_with = "testnet_dir")]
     pub network: String,
     /// A directory with the network's config.yaml (and genesis.ssz, boot_enr.yaml).
@@ -27,6 +28,14 @@ pub struct Network {
 impl NetworkArgs {
     /// Load the config the flags name.
     pub fn load(&self) -> Result<Network> {
+        if self.testnet_dir.is_none() && self.network == "minimal" {
+            // The spec's minimal preset: local and interop chains.
+            return Ok(Network {
+                name: "minimal".into(),
+                spec: ChainSpec::minimal(),
+                genesis_state_bytes: None,
+            });
+        }
         let (name, dir) = match &self.testnet_dir {
             Some(dir) => (
                 dir.file_name()

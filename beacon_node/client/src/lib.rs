@@ -1,0 +1,248 @@
+//! A beacon node, assembled: the chain (from genesis, a checkpoint, or the database), the
+//! slot timer that drives fork choice, the REST API, and an orderly shutdown that writes
+//! fork choice and flushes the database.
+
+use beacon_chain::{BeaconChain, ChainStore, SlotClock, SystemTimeSlotClock};
+use http_api::Context;
+use ssz::Decode;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use store::StoreConfig;
+use tokio::sync::watch;
+use types::{BeaconState, ChainSpec, EthSpec, SignedBeaconBlock};
+
+/// Where the chain starts when the database holds none.
+#[derive(Debug, Clone)]
+pub enum GenesisSource {
+    /// The network's genesis state (SSZ).
+    State(Vec<u8>),
+    /// An interop ("mocked start") genesis of `validators` at `genesis_time`.
+    Interop { validators: u64, genesis_time: u64 },
+    /// A finalized checkpoint: its state and block (SSZ).
+    Checkpoint { state: Vec<u8>, block: Vec<u8> },
+    /// None: the network has no genesis state yet.
+    Unknown { network: String },
+}
+
+/// The node's configuration.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub datadir: PathBuf,
+    pub spec: ChainSpec,
+    pub genesis: GenesisSource,
+    /// The REST API's address (None: no API).
+    pub http_address: Option<SocketAddr>,
+    pub store: StoreConfig,
+    pub version: String,
+}
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    Genesis(String),
+    #[error("database: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("chain: {0}")]
+    Chain(#[from] beacon_chain::BeaconChainError),
+    #[error("REST API: {0}")]
+    Api(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A running node.
+pub struct Client<E: EthSpec> {
+    pub chain: Arc<BeaconChain<E>>,
+    /// Where the REST API listens, if it does.
+    pub http_address: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T, ClientError> {
+    T::from_ssz_bytes(bytes)
+        .map_err(|e| ClientError::Genesis(format!("{what} does not decode: {e:?}")))
+}
+
+/// The chain: resumed if the database has one, else started from `genesis`.
+fn build_chain<E: EthSpec>(config: &ClientConfig) -> Result<BeaconChain<E>, ClientError> {
+    let db_path = config.datadir.join("chain_db");
+    std::fs::create_dir_all(&config.datadir).map_err(|source| ClientError::Io {
+        path: config.datadir.display().to_string(),
+        source,
+    })?;
+    let spec = Arc::new(config.spec.clone());
+    let store = Arc::new(ChainStore::<E>::open(&db_path, config.store, spec.clone())?);
+    let clock = |genesis_time: u64| -> Arc<dyn SlotClock> {
+        Arc::new(SystemTimeSlotClock::new(
+            genesis_time,
+            spec.seconds_per_slot,
+        ))
+    };
+    if BeaconChain::<E>::exists_in_store(&store)? {
+        let info = BeaconChain::<E>::stored_chain_info(&store)?;
+        check_same_chain(&config.genesis, info.genesis_time, info.genesis_validators_root)
+            .map_err(|why| {
+                ClientError::Genesis(format!(
+                    "{}: the database holds another chain ({why}); use another --datadir or remove this one",
+                    db_path.display()
+                ))
+            })?;
+        let chain = BeaconChain::resume(store, spec.clone(), clock(info.genesis_time))?;
+        return Ok(chain);
+    }
+    let chain = match &config.genesis {
+        GenesisSource::Unknown { network } => {
+            return Err(ClientError::Genesis(format!(
+                "network {network} has no genesis state yet (this node does not follow the deposit contract); use --checkpoint-state/--checkpoint-block or a network with a genesis.ssz"
+            )))
+        }
+        GenesisSource::State(bytes) => {
+            let state: BeaconState<E> = decode("the genesis state", bytes)?;
+            let time = state.genesis_time;
+            BeaconChain::from_genesis(store, spec.clone(), clock(time), state)?
+        }
+        GenesisSource::Interop {
+            validators,
+            genesis_time,
+        } => {
+            tracing::info!(validators, genesis_time, "Building the interop genesis state");
+            let state = state_processing::genesis::interop_genesis_state::<E>(*validators, *genesis_time, &spec)
+                .map_err(|e| ClientError::Genesis(format!("interop genesis: {e:?}")))?;
+            BeaconChain::from_genesis(store, spec.clone(), clock(*genesis_time), state)?
+        }
+        GenesisSource::Checkpoint { state, block } => {
+            let state: BeaconState<E> = decode("the checkpoint state", state)?;
+            let block: SignedBeaconBlock<E> = decode("the checkpoint block", block)?;
+            let time = state.genesis_time;
+            BeaconChain::from_anchor(store, spec.clone(), clock(time), block, state)?
+        }
+    };
+    Ok(chain)
+}
+
+/// A database is resumed only for the chain the node was asked to run.
+fn check_same_chain(
+    genesis: &GenesisSource,
+    stored_time: u64,
+    stored_gvr: types::Hash256,
+) -> Result<(), String> {
+    match genesis {
+        GenesisSource::Interop { genesis_time, .. } if *genesis_time != stored_time => {
+            Err(format!("genesis time {stored_time}, not {genesis_time}"))
+        }
+        GenesisSource::State(bytes) => {
+            // A state's SSZ starts with genesis_time (8 bytes) and genesis_validators_root.
+            let gvr = bytes.get(8..40).map(types::Hash256::from_slice);
+            if gvr != Some(stored_gvr) {
+                return Err(format!("genesis_validators_root {stored_gvr:?}"));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+impl<E: EthSpec> Client<E> {
+    /// Start the node (inside a tokio runtime).
+    pub async fn start(config: ClientConfig) -> Result<Self, ClientError> {
+        let config_for_chain = config.clone();
+        let chain = tokio::task::spawn_blocking(move || build_chain::<E>(&config_for_chain))
+            .await
+            .map_err(|e| ClientError::Genesis(format!("start-up failed: {e}")))??;
+        let chain = Arc::new(chain);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = vec![tokio::spawn(slot_timer(chain.clone(), shutdown_rx.clone()))];
+
+        let mut http_address = None;
+        if let Some(addr) = config.http_address {
+            let ctx = Arc::new(Context {
+                chain: Some(chain.clone()),
+                version: config.version.clone(),
+            });
+            let mut rx = shutdown_rx.clone();
+            let (bound, server) = http_api::serve(ctx, addr, async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .map_err(|e| ClientError::Api(e.message))?;
+            tracing::info!(address = %bound, "REST API listening");
+            http_address = Some(bound);
+            tasks.push(tokio::spawn(server));
+        }
+        tracing::info!(
+            head_slot = chain.head_slot(),
+            finalized_epoch = chain.finalized_checkpoint().epoch,
+            "Beacon node started"
+        );
+        Ok(Client {
+            chain,
+            http_address,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Stop the timer and the API, write fork choice and flush the database.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        let chain = self.chain.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = chain.persist_fork_choice() {
+                tracing::error!(error = %e, "Could not write fork choice at shutdown");
+            }
+            if let Err(e) = chain.store.flush() {
+                tracing::error!(error = %e, "Could not flush the database at shutdown");
+            }
+        })
+        .await;
+        tracing::info!("Beacon node stopped");
+    }
+}
+
+/// At the start of every slot: tell fork choice, update the head, and log the chain's state
+/// once per slot.
+async fn slot_timer<E: EthSpec>(chain: Arc<BeaconChain<E>>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let wait = chain
+            .slot_clock
+            .duration_to_next_slot()
+            .unwrap_or(Duration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        let chain = chain.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = chain
+                .on_tick()
+                .and_then(|_| chain.recompute_head().map(|_| ()))
+            {
+                tracing::warn!(error = %e, "Slot tick failed");
+                return;
+            }
+            let slot = chain.current_slot().unwrap_or(0);
+            if slot.is_multiple_of(E::slots_per_epoch()) {
+                if let Err(e) = chain.persist_fork_choice() {
+                    tracing::warn!(error = %e, "Could not write fork choice");
+                }
+            }
+            tracing::info!(
+                slot,
+                head_slot = chain.head_slot(),
+                justified_epoch = chain.justified_checkpoint().epoch,
+                finalized_epoch = chain.finalized_checkpoint().epoch,
+                "Slot"
+            );
+        })
+        .await;
+    }
+}
