@@ -58,24 +58,23 @@ struct ErrorBody<'a> {
 
 /// Turn any rejection into the schema's error body.
 pub async fn handle_rejection(rejection: warp::Rejection) -> Result<impl Reply, Infallible> {
+    // Rejections from several routes come combined: the most specific explanation wins.
     let (status, message) = if let Some(e) = rejection.find::<ApiError>() {
         (e.status, e.message.clone())
-    } else if rejection.is_not_found() {
-        (StatusCode::NOT_FOUND, "no such endpoint".to_string())
     } else if let Some(e) = rejection.find::<warp::filters::body::BodyDeserializeError>() {
         (StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
-    } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
-        (StatusCode::BAD_REQUEST, format!("invalid query: {e}"))
-    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method not allowed".to_string(),
-        )
     } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
         (
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::BAD_REQUEST,
             "request body too large".to_string(),
         )
+    } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
+        (
+            StatusCode::BAD_REQUEST,
+            "a request body is required".to_string(),
+        )
+    } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
+        (StatusCode::BAD_REQUEST, format!("invalid query: {e}"))
     } else if rejection
         .find::<warp::reject::UnsupportedMediaType>()
         .is_some()
@@ -84,6 +83,13 @@ pub async fn handle_rejection(rejection: warp::Rejection) -> Result<impl Reply, 
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported content type".to_string(),
         )
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed".to_string(),
+        )
+    } else if rejection.is_not_found() {
+        (StatusCode::NOT_FOUND, "no such endpoint".to_string())
     } else {
         (
             StatusCode::BAD_REQUEST,

@@ -7,12 +7,15 @@
 //! `{code, message}` and the status the schema defines (`error.rs`).
 //!
 //! So far: genesis, state root/fork/finality checkpoints, block headers, blocks, block roots
-//! and attestations, node version/health/syncing. The rest of the 42 operations is issue 4's.
+//! and attestations, node version/health/syncing, and what a validator client needs (duties,
+//! block and attestation production, aggregates, block/attestation/aggregate submission).
+//! The rest of the 42 operations is issue 4's.
 
 mod beacon;
 mod error;
 pub mod ids;
 mod node;
+mod validator;
 
 pub use error::ApiError;
 
@@ -60,7 +63,8 @@ pub fn routes<E: EthSpec>(
     ctx: Arc<Context<E>>,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
     beacon::routes(ctx.clone())
-        .or(node::routes(ctx))
+        .or(node::routes(ctx.clone()))
+        .or(validator::routes(ctx))
         .recover(error::handle_rejection)
         .with(warp::log("fresnel::http_api"))
 }

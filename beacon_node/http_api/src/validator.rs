@@ -1,0 +1,435 @@
+//! What a validator client needs: duties, block and attestation production, aggregates,
+//! and the submission of blocks, attestations and aggregates (`/eth/v1/validator/*`,
+//! `POST /eth/v1/beacon/blocks`, `POST /eth/v1/beacon/pool/attestations`).
+
+use crate::beacon::Data;
+use crate::error::ApiError;
+use crate::{blocking_json, Context};
+use beacon_chain::{AttestationError, BeaconChain, BlockError, GossipAction};
+use serde::{Deserialize, Serialize};
+use state_processing::helpers::accessors::{committee_cache, get_beacon_proposer_index_at_slot};
+use state_processing::process_slots;
+use std::sync::Arc;
+use types::{
+    Attestation, BeaconState, EthSpec, Hash256, PublicKeyBytes, SignatureBytes,
+    SignedAggregateAndProof, SignedBeaconBlock, Slot,
+};
+use warp::http::StatusCode;
+use warp::Filter;
+
+/// Largest JSON body accepted (a block with every operation is far below this).
+const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+
+#[derive(Serialize)]
+struct DutiesResponse<T> {
+    dependent_root: Hash256,
+    data: Vec<T>,
+}
+
+#[derive(Serialize)]
+struct ProposerDuty {
+    pubkey: PublicKeyBytes,
+    #[serde(with = "serde_utils::quoted_u64")]
+    validator_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+}
+
+#[derive(Serialize)]
+struct AttesterDuty {
+    pubkey: PublicKeyBytes,
+    #[serde(with = "serde_utils::quoted_u64")]
+    validator_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    committee_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    committee_length: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    committees_at_slot: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    validator_committee_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+}
+
+#[derive(Deserialize)]
+struct ProduceBlockQuery {
+    randao_reveal: SignatureBytes,
+    graffiti: Option<Hash256>,
+}
+
+#[derive(Deserialize)]
+struct AttestationDataQuery {
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+    #[serde(with = "serde_utils::quoted_u64")]
+    committee_index: u64,
+}
+
+#[derive(Deserialize)]
+struct AggregateQuery {
+    attestation_data_root: Hash256,
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+}
+
+/// One failed item of a pool submission.
+#[derive(Serialize)]
+struct Failure {
+    index: usize,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct FailuresBody {
+    code: u16,
+    message: String,
+    failures: Vec<Failure>,
+}
+
+/// A JSON body of at most MAX_BODY_BYTES.
+fn json_body<T: serde::de::DeserializeOwned + Send>(
+) -> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::body::content_length_limit(MAX_BODY_BYTES).and(warp::body::json())
+}
+
+fn parse_u64(s: &str, what: &str) -> Result<u64, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid {what}: {s}")))
+}
+
+/// The head state at the first slot of `epoch`, which may be at most one epoch ahead.
+fn state_at_epoch<E: EthSpec>(
+    chain: &BeaconChain<E>,
+    epoch: u64,
+) -> Result<(Arc<BeaconState<E>>, Hash256), ApiError> {
+    let current = chain
+        .current_slot()
+        .map_err(|e| ApiError::unavailable(e.to_string()))?
+        / E::slots_per_epoch();
+    if epoch > current + 1 {
+        return Err(ApiError::bad_request(format!(
+            "epoch {epoch} is more than one epoch after the current epoch {current}"
+        )));
+    }
+    let head = chain.head();
+    let start = epoch * E::slots_per_epoch();
+    let state = if head.state.current_epoch() < epoch {
+        let mut state = (*head.state).clone();
+        process_slots(&mut state, start, &chain.spec)
+            .map_err(|e| ApiError::server_error(e.to_string()))?;
+        Arc::new(state)
+    } else if head.state.current_epoch() == epoch || head.state.previous_epoch() == epoch {
+        head.state.clone()
+    } else {
+        return Err(ApiError::bad_request(format!(
+            "epoch {epoch} is too far before the head"
+        )));
+    };
+    Ok((state, head.block_root))
+}
+
+/// The block root at `slot` on the chain of `state` (whose latest block is `head_root`), or
+/// the genesis block root before slot 0.
+fn dependent_root<E: EthSpec>(
+    chain: &BeaconChain<E>,
+    state: &BeaconState<E>,
+    head_root: Hash256,
+    slot: Option<Slot>,
+) -> Hash256 {
+    match slot {
+        None => chain.genesis_block_root,
+        Some(slot) if slot >= state.slot => head_root,
+        Some(slot) => state.get_block_root_at_slot(slot).unwrap_or(head_root),
+    }
+}
+
+fn proposer_duties<E: EthSpec>(
+    chain: &BeaconChain<E>,
+    epoch: u64,
+) -> Result<DutiesResponse<ProposerDuty>, ApiError> {
+    let (state, head_root) = state_at_epoch(chain, epoch)?;
+    let start = epoch * E::slots_per_epoch();
+    let dependent = dependent_root(chain, &state, head_root, start.checked_sub(1));
+    let mut data = Vec::new();
+    for slot in start..start + E::slots_per_epoch() {
+        let index = get_beacon_proposer_index_at_slot(&state, slot, &chain.spec)
+            .map_err(|e| ApiError::server_error(e.to_string()))?;
+        let pubkey = state
+            .validators
+            .get(index as usize)
+            .map(|v| v.pubkey)
+            .ok_or_else(|| ApiError::server_error("proposer outside the registry"))?;
+        data.push(ProposerDuty {
+            pubkey,
+            validator_index: index,
+            slot,
+        });
+    }
+    Ok(DutiesResponse {
+        dependent_root: dependent,
+        data,
+    })
+}
+
+fn attester_duties<E: EthSpec>(
+    chain: &BeaconChain<E>,
+    epoch: u64,
+    indices: &[u64],
+) -> Result<DutiesResponse<AttesterDuty>, ApiError> {
+    let (state, head_root) = state_at_epoch(chain, epoch)?;
+    let start = epoch * E::slots_per_epoch();
+    let dependent = dependent_root(
+        chain,
+        &state,
+        head_root,
+        start.checked_sub(E::slots_per_epoch() + 1),
+    );
+    let committees = committee_cache(&state, epoch, &chain.spec)
+        .map_err(|e| ApiError::server_error(e.to_string()))?;
+    let mut data = Vec::new();
+    for &validator_index in indices {
+        let pubkey = state
+            .validators
+            .get(validator_index as usize)
+            .map(|v| v.pubkey)
+            .ok_or_else(|| ApiError::bad_request(format!("unknown validator {validator_index}")))?;
+        'slots: for slot in start..start + E::slots_per_epoch() {
+            for committee_index in 0..committees.committees_per_slot() {
+                let Some(committee) = committees.get_beacon_committee(slot, committee_index) else {
+                    continue;
+                };
+                if let Some(position) = committee.iter().position(|&v| v == validator_index) {
+                    data.push(AttesterDuty {
+                        pubkey,
+                        validator_index,
+                        committee_index,
+                        committee_length: committee.len() as u64,
+                        committees_at_slot: committees.committees_per_slot(),
+                        validator_committee_index: position as u64,
+                        slot,
+                    });
+                    break 'slots;
+                }
+            }
+        }
+    }
+    Ok(DutiesResponse {
+        dependent_root: dependent,
+        data,
+    })
+}
+
+fn failures_reply(failures: Vec<Failure>, what: &str) -> warp::reply::Response {
+    use warp::Reply;
+    if failures.is_empty() {
+        return warp::reply().into_response();
+    }
+    let body = FailuresBody {
+        code: 400,
+        message: format!("some {what} failed validation"),
+        failures,
+    };
+    warp::reply::with_status(warp::reply::json(&body), StatusCode::BAD_REQUEST).into_response()
+}
+
+/// An attestation that was already seen is not a failure of the submission.
+fn attestation_failed(e: &AttestationError) -> bool {
+    !matches!(
+        e,
+        AttestationError::PriorAttestationKnown { .. }
+            | AttestationError::AttestationAlreadyKnown(_)
+            | AttestationError::AggregatorAlreadyKnown { .. }
+    )
+}
+
+/// The routes of this module.
+pub fn routes<E: EthSpec>(
+    ctx: Arc<Context<E>>,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+    let with_ctx = warp::any().map(move || ctx.clone());
+    let validator = warp::path!("eth" / "v1" / "validator" / ..);
+
+    let proposer = validator
+        .and(warp::path!("duties" / "proposer" / String))
+        .and(warp::get())
+        .and(with_ctx.clone())
+        .and_then(|epoch: String, ctx: Arc<Context<E>>| {
+            blocking_json(move || proposer_duties(&*ctx.chain()?, parse_u64(&epoch, "epoch")?))
+        });
+
+    let attester = validator
+        .and(warp::path!("duties" / "attester" / String))
+        .and(warp::post())
+        .and(json_body())
+        .and(with_ctx.clone())
+        .and_then(
+            |epoch: String, indices: Vec<String>, ctx: Arc<Context<E>>| {
+                blocking_json(move || {
+                    let epoch = parse_u64(&epoch, "epoch")?;
+                    let indices = indices
+                        .iter()
+                        .map(|i| parse_u64(i, "validator index"))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    attester_duties(&*ctx.chain()?, epoch, &indices)
+                })
+            },
+        );
+
+    let produce_block = validator
+        .and(warp::path!("blocks" / String))
+        .and(warp::get())
+        .and(warp::query::<ProduceBlockQuery>())
+        .and(with_ctx.clone())
+        .and_then(
+            |slot: String, query: ProduceBlockQuery, ctx: Arc<Context<E>>| {
+                blocking_json(move || {
+                    let slot = parse_u64(&slot, "slot")?;
+                    let produced = ctx
+                        .chain()?
+                        .produce_block(
+                            slot,
+                            query.randao_reveal,
+                            query.graffiti.unwrap_or_default(),
+                        )
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    Ok(Data {
+                        data: produced.block,
+                    })
+                })
+            },
+        );
+
+    let attestation_data = validator
+        .and(warp::path!("attestation_data"))
+        .and(warp::get())
+        .and(warp::query::<AttestationDataQuery>())
+        .and(with_ctx.clone())
+        .and_then(|query: AttestationDataQuery, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let data = ctx
+                    .chain()?
+                    .produce_attestation_data(query.slot, query.committee_index)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                Ok(Data { data })
+            })
+        });
+
+    let aggregate = validator
+        .and(warp::path!("aggregate_attestation"))
+        .and(warp::get())
+        .and(warp::query::<AggregateQuery>())
+        .and(with_ctx.clone())
+        .and_then(|query: AggregateQuery, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let attestation = ctx
+                    .chain()?
+                    .op_pool
+                    .get_aggregate(&query.attestation_data_root)
+                    .filter(|a| a.data.slot == query.slot)
+                    .ok_or_else(|| ApiError::not_found("no aggregate for this data"))?;
+                Ok(Data { data: attestation })
+            })
+        });
+
+    let publish_aggregates = validator
+        .and(warp::path!("aggregate_and_proofs"))
+        .and(warp::post())
+        .and(json_body())
+        .and(with_ctx.clone())
+        .and_then(
+            |aggregates: Vec<SignedAggregateAndProof<E>>, ctx: Arc<Context<E>>| async move {
+                let chain = ctx.chain().map_err(warp::reject::custom)?;
+                let failures = tokio::task::spawn_blocking(move || {
+                    let mut failures = Vec::new();
+                    for (index, aggregate) in aggregates.into_iter().enumerate() {
+                        if let Err(e) = chain.process_aggregated_attestation(aggregate) {
+                            if attestation_failed(&e) {
+                                failures.push(Failure {
+                                    index,
+                                    message: e.to_string(),
+                                });
+                            }
+                        }
+                    }
+                    failures
+                })
+                .await
+                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+                Ok::<_, warp::Rejection>(failures_reply(failures, "aggregates"))
+            },
+        );
+
+    // No networking yet: subscriptions are accepted and have nothing to change.
+    let subscriptions = validator
+        .and(warp::path!("beacon_committee_subscriptions"))
+        .and(warp::post())
+        .and(json_body())
+        .map(|_: serde_json::Value| warp::reply());
+
+    let publish_block = warp::path!("eth" / "v1" / "beacon" / "blocks")
+        .and(warp::post())
+        .and(json_body())
+        .and(with_ctx.clone())
+        .and_then(
+            |block: SignedBeaconBlock<E>, ctx: Arc<Context<E>>| async move {
+                use warp::Reply;
+                let chain = ctx.chain().map_err(warp::reject::custom)?;
+                let outcome = tokio::task::spawn_blocking(move || {
+                    chain.process_gossip_block(Arc::new(block))
+                })
+                .await
+                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+                match outcome {
+                    Ok(_) | Err(BlockError::BlockIsAlreadyKnown(_)) => {
+                        Ok(warp::reply().into_response())
+                    }
+                    Err(e) if e.gossip_action() == GossipAction::Reject => Err(
+                        warp::reject::custom(ApiError::bad_request(format!("invalid block: {e}"))),
+                    ),
+                    // Valid as far as can be told, not imported (yet): 202 as the schema says.
+                    Err(_) => Ok(
+                        warp::reply::with_status(warp::reply(), StatusCode::ACCEPTED)
+                            .into_response(),
+                    ),
+                }
+            },
+        );
+
+    let publish_attestations = warp::path!("eth" / "v1" / "beacon" / "pool" / "attestations")
+        .and(warp::post())
+        .and(json_body())
+        .and(with_ctx)
+        .and_then(
+            |attestations: Vec<Attestation<E>>, ctx: Arc<Context<E>>| async move {
+                let chain = ctx.chain().map_err(warp::reject::custom)?;
+                let failures = tokio::task::spawn_blocking(move || {
+                    let mut failures = Vec::new();
+                    for (index, attestation) in attestations.into_iter().enumerate() {
+                        if let Err(e) = chain.process_unaggregated_attestation(attestation, None) {
+                            if attestation_failed(&e) {
+                                failures.push(Failure {
+                                    index,
+                                    message: e.to_string(),
+                                });
+                            }
+                        }
+                    }
+                    failures
+                })
+                .await
+                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+                Ok::<_, warp::Rejection>(failures_reply(failures, "attestations"))
+            },
+        );
+
+    proposer
+        .or(attester)
+        .or(produce_block)
+        .or(attestation_data)
+        .or(aggregate)
+        .or(publish_aggregates)
+        .or(subscriptions)
+        .or(publish_block)
+        .or(publish_attestations)
+}
