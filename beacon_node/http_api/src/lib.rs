@@ -6,15 +6,20 @@
 //! JSON of the schema (types serialise as the API writes them), and fail with
 //! `{code, message}` and the status the schema defines (`error.rs`).
 //!
-//! So far: genesis, state root/fork/finality checkpoints, block headers, blocks, block roots
-//! and attestations, node version/health/syncing, and what a validator client needs (duties,
-//! block and attestation production, aggregates, block/attestation/aggregate submission).
-//! The rest of the 42 operations is issue 4's.
+//! So far: genesis; state root, fork, finality checkpoints, validators, balances and
+//! committees; block headers, blocks, block roots and attestations; the pools (reads, and
+//! slashing and exit submissions); config; node version, health and syncing; and what a
+//! validator client needs (duties, block and attestation production, aggregates, block,
+//! attestation and aggregate submission). Events, debug, the headers list and the
+//! peer-related node endpoints are still to come (issue 4).
 
 mod beacon;
+mod config;
 mod error;
 pub mod ids;
 mod node;
+mod pool;
+mod states;
 mod validator;
 
 pub use error::ApiError;
@@ -63,6 +68,9 @@ pub fn routes<E: EthSpec>(
     ctx: Arc<Context<E>>,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
     beacon::routes(ctx.clone())
+        .or(states::routes(ctx.clone()))
+        .or(pool::routes(ctx.clone()))
+        .or(config::routes(ctx.clone()))
         .or(node::routes(ctx.clone()))
         .or(validator::routes(ctx))
         .recover(error::handle_rejection)

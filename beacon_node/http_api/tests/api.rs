@@ -121,6 +121,77 @@ async fn beacon_reads_answer_every_id_form() {
     assert_eq!(status, 200);
     assert!(!atts["data"].as_array().unwrap().is_empty());
 
+    // Validators, balances, committees.
+    let (status, validators) = get(&ctx, "/eth/v1/beacon/states/head/validators").await;
+    assert_eq!(status, 200);
+    assert_eq!(validators["data"].as_array().unwrap().len(), 64);
+    assert_eq!(validators["data"][3]["status"], "active_ongoing");
+    let pubkey = validators["data"][5]["validator"]["pubkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, one) = get(
+        &ctx,
+        &format!("/eth/v1/beacon/states/head/validators/{pubkey}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["data"]["index"], "5");
+    let (status, _) = get(&ctx, "/eth/v1/beacon/states/head/validators/640").await;
+    assert_eq!(status, 404);
+    let (status, some) = get(
+        &ctx,
+        &format!("/eth/v1/beacon/states/head/validators?id=1,{pubkey}&status=active"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(some["data"].as_array().unwrap().len(), 2);
+    let (status, balances) = get(
+        &ctx,
+        "/eth/v1/beacon/states/genesis/validator_balances?id=0,2",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(balances["data"][1]["balance"], "32000000000");
+    let (status, committees) = get(&ctx, "/eth/v1/beacon/states/head/committees?slot=41").await;
+    assert_eq!(status, 200, "{committees}");
+    let total: usize = committees["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["validators"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, 8, "64 validators over 8 slots");
+    let (status, _) = get(&ctx, "/eth/v1/beacon/states/head/committees?epoch=99").await;
+    assert_eq!(status, 400);
+
+    // Config.
+    let (status, spec) = get(&ctx, "/eth/v1/config/spec").await;
+    assert_eq!(status, 200);
+    assert_eq!(spec["data"]["SLOTS_PER_EPOCH"], "8");
+    assert_eq!(spec["data"]["GENESIS_FORK_VERSION"], "0x00000001");
+    let (status, schedule) = get(&ctx, "/eth/v1/config/fork_schedule").await;
+    assert_eq!(status, 200);
+    assert_eq!(schedule["data"][0]["epoch"], "0");
+    let (status, contract) = get(&ctx, "/eth/v1/config/deposit_contract").await;
+    assert_eq!(status, 200);
+    assert!(contract["data"]["address"]
+        .as_str()
+        .unwrap()
+        .starts_with("0x"));
+
+    // Pools.
+    for pool in [
+        "attestations",
+        "attester_slashings",
+        "proposer_slashings",
+        "voluntary_exits",
+    ] {
+        let (status, body) = get(&ctx, &format!("/eth/v1/beacon/pool/{pool}")).await;
+        assert_eq!(status, 200, "{pool}");
+        assert!(body["data"].is_array());
+    }
+
     let (status, syncing) = get(&ctx, "/eth/v1/node/syncing").await;
     assert_eq!(status, 200);
     assert_eq!(syncing["data"]["is_syncing"], false);

@@ -59,7 +59,47 @@ macro_rules! config_keys {
             }
             Ok(true)
         }
+
+        /// Every known key with its value in `spec`, as config.yaml (and the REST API's
+        /// `/eth/v1/config/spec`) writes it: integers in decimal, bytes as 0x hex.
+        pub fn config_values(spec: &ChainSpec) -> Vec<(&'static str, String)> {
+            vec![$(($key, spec.$field.config_text())),*]
+        }
     };
+}
+
+/// A config value as text.
+trait ConfigText {
+    fn config_text(&self) -> String;
+}
+
+impl ConfigText for u64 {
+    fn config_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl ConfigText for u8 {
+    fn config_text(&self) -> String {
+        format!("0x{self:02x}")
+    }
+}
+
+impl<const N: usize> ConfigText for [u8; N] {
+    fn config_text(&self) -> String {
+        let mut text = String::with_capacity(2 + 2 * N);
+        text.push_str("0x");
+        for byte in self {
+            text.push_str(&format!("{byte:02x}"));
+        }
+        text
+    }
+}
+
+impl ConfigText for String {
+    fn config_text(&self) -> String {
+        self.clone()
+    }
 }
 
 config_keys! {
@@ -411,5 +451,23 @@ mod tests {
         assert!(parse_byte("256").is_err());
         assert!(parse_byte("0x000").is_err());
         assert_eq!(truncate(&"é".repeat(300)).chars().count(), 201);
+    }
+}
+
+#[cfg(test)]
+mod config_values_tests {
+    use super::*;
+
+    #[test]
+    fn written_values_parse_back_to_the_same_spec() {
+        for spec in [ChainSpec::mainnet(), ChainSpec::minimal()] {
+            let yaml: String = config_values(&spec)
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect();
+            let loaded = parse_config(&yaml, "written").expect("parses");
+            assert_eq!(loaded.spec, spec);
+            assert!(loaded.defaulted_keys.is_empty());
+        }
     }
 }

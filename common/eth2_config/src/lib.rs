@@ -79,7 +79,9 @@ mod config;
 mod network;
 mod yaml;
 
-pub use config::{load_config_file, parse_config, parse_config_with_base, LoadedConfig};
+pub use config::{
+    config_values, load_config_file, parse_config, parse_config_with_base, LoadedConfig,
+};
 pub use config::{KNOWN_KEYS, REQUIRED_KEYS};
 pub use network::{network_dir, Eth2NetworkConfig, BUNDLED_NETWORKS};
 pub use types::{ChainSpec, EthSpecId, PresetBase, SpecEra};
