@@ -407,11 +407,28 @@ impl<E: EthSpec> BeaconChain<E> {
                 epoch: Self::epoch_of(slot),
             });
         }
+        let epoch = Self::epoch_of(slot);
+        let dependent_root = |epoch: Epoch| -> Hash256 {
+            match epoch.saturating_mul(E::slots_per_epoch()).checked_sub(1) {
+                None => self.genesis_block_root,
+                Some(s) if s >= new_head.state.slot => new_head_root,
+                Some(s) => new_head
+                    .state
+                    .get_block_root_at_slot(s)
+                    .unwrap_or(self.genesis_block_root),
+            }
+        };
         self.events.send(ChainEvent::Head {
             slot,
             block: new_head_root,
             state: new_head.state_root,
             epoch_transition,
+            previous_duty_dependent_root: if epoch == 0 {
+                self.genesis_block_root
+            } else {
+                dependent_root(epoch - 1)
+            },
+            current_duty_dependent_root: dependent_root(epoch),
         });
         *write(&self.head) = new_head;
         Ok(())

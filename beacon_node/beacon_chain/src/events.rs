@@ -16,6 +16,10 @@ pub enum ChainEvent<E: EthSpec> {
         block: Hash256,
         state: Hash256,
         epoch_transition: bool,
+        /// `get_block_root_at_slot(state, compute_start_slot_at_epoch(epoch - 1) - 1)`.
+        previous_duty_dependent_root: Hash256,
+        /// `get_block_root_at_slot(state, compute_start_slot_at_epoch(epoch) - 1)`.
+        current_duty_dependent_root: Hash256,
     },
     Block {
         slot: Slot,

@@ -2,7 +2,9 @@
 
 use crate::ids::{BlockId, StateId};
 use crate::{blocking_json, Context};
-use serde::Serialize;
+use crate::error::ApiError;
+use beacon_chain::BeaconChain;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tree_hash::TreeHash;
 use types::{BeaconBlockHeader, Checkpoint, EthSpec, Fork, Hash256, SignedBeaconBlockHeader};
@@ -41,6 +43,36 @@ struct HeaderData {
     root: Hash256,
     canonical: bool,
     header: SignedBeaconBlockHeader,
+}
+
+#[derive(Deserialize, Default)]
+struct HeadersQuery {
+    slot: Option<String>,
+    parent_root: Option<String>,
+}
+
+/// A block's header, root and whether it is canonical.
+fn header_data<E: EthSpec>(chain: &BeaconChain<E>, root: Hash256) -> Result<HeaderData, ApiError> {
+    let block = chain
+        .get_block(&root)
+        .map_err(|e| ApiError::server_error(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found(format!("block {root:?} not found")))?;
+    let canonical = BlockId::is_canonical(chain, root, block.message.slot)?;
+    let message = BeaconBlockHeader {
+        slot: block.message.slot,
+        proposer_index: block.message.proposer_index,
+        parent_root: block.message.parent_root,
+        state_root: block.message.state_root,
+        body_root: block.message.body.tree_hash_root(),
+    };
+    Ok(HeaderData {
+        root,
+        canonical,
+        header: SignedBeaconBlockHeader {
+            message,
+            signature: block.signature,
+        },
+    })
 }
 
 fn state_id() -> impl Filter<Extract = (StateId,), Error = warp::Rejection> + Clone {
@@ -129,25 +161,58 @@ pub fn routes<E: EthSpec>(
         .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
             blocking_json(move || {
                 let chain = ctx.chain()?;
-                let (root, block) = id.block(&chain)?;
-                let canonical = BlockId::is_canonical(&chain, root, block.message.slot)?;
-                let message = BeaconBlockHeader {
-                    slot: block.message.slot,
-                    proposer_index: block.message.proposer_index,
-                    parent_root: block.message.parent_root,
-                    state_root: block.message.state_root,
-                    body_root: block.message.body.tree_hash_root(),
-                };
+                let root = id.root(&chain)?;
                 Ok(Data {
-                    data: HeaderData {
-                        root,
-                        canonical,
-                        header: SignedBeaconBlockHeader {
-                            message,
-                            signature: block.signature,
-                        },
-                    },
+                    data: header_data(&chain, root)?,
                 })
+            })
+        });
+
+    let headers = base
+        .and(warp::path!("headers"))
+        .and(warp::query::<HeadersQuery>())
+        .and(with_ctx.clone())
+        .and_then(|query: HeadersQuery, ctx: Arc<Context<E>>| {
+            blocking_json(move || {
+                let chain = ctx.chain()?;
+                let slot = query
+                    .slot
+                    .map(|s| s.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid slot: {s}"))))
+                    .transpose()?;
+                let parent_root = query
+                    .parent_root
+                    .map(|r| r.parse::<Hash256>().map_err(|_| ApiError::bad_request(format!("invalid parent_root: {r}"))))
+                    .transpose()?;
+                let roots: Vec<Hash256> = if slot.is_none() && parent_root.is_none() {
+                    vec![chain.head_block_root()]
+                } else {
+                    let fc = chain.fork_choice();
+                    let nodes = fc.proto_array().nodes();
+                    nodes
+                        .iter()
+                        .filter(|n| slot.is_none_or(|s| n.slot == s))
+                        .filter(|n| {
+                            parent_root.is_none_or(|p| {
+                                n.parent.and_then(|i| nodes.get(i)).map(|parent| parent.root) == Some(p)
+                            })
+                        })
+                        .map(|n| n.root)
+                        .collect()
+                };
+                let mut roots = roots;
+                // Finalized history has left fork choice: the canonical block still counts.
+                if let (Some(slot), None) = (slot, parent_root) {
+                    if let Some((root, true)) = crate::ids::canonical_block_root(&chain, slot)? {
+                        if !roots.contains(&root) {
+                            roots.push(root);
+                        }
+                    }
+                }
+                let mut data = Vec::new();
+                for root in roots {
+                    data.push(header_data(&chain, root)?);
+                }
+                Ok(Data { data })
             })
         });
 
@@ -155,12 +220,21 @@ pub fn routes<E: EthSpec>(
     let block = blocks
         .clone()
         .and(warp::path::end())
+        .and(warp::header::optional::<String>("accept"))
         .and(with_ctx.clone())
-        .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
-            blocking_json(move || {
+        .and_then(|id: BlockId, accept: Option<String>, ctx: Arc<Context<E>>| async move {
+            let reply = tokio::task::spawn_blocking(move || -> Result<warp::reply::Response, ApiError> {
+                use warp::Reply;
                 let (_, block) = id.block(&*ctx.chain()?)?;
-                Ok(Data { data: block })
+                if crate::debug::wants_ssz(accept.as_deref()) {
+                    Ok(crate::debug::ssz_reply(ssz::Encode::as_ssz_bytes(&block)))
+                } else {
+                    Ok(warp::reply::json(&Data { data: block }).into_response())
+                }
             })
+            .await
+            .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+            reply.map_err(warp::reject::custom)
         });
     let block_root = blocks
         .clone()
@@ -187,6 +261,7 @@ pub fn routes<E: EthSpec>(
         });
 
     genesis
+        .or(headers)
         .or(state_root)
         .or(state_fork)
         .or(finality)

@@ -10,12 +10,14 @@
 //! committees; block headers, blocks, block roots and attestations; the pools (reads, and
 //! slashing and exit submissions); config; node version, health and syncing; and what a
 //! validator client needs (duties, block and attestation production, aggregates, block,
-//! attestation and aggregate submission). Events, debug, the headers list and the
+//! attestation and aggregate submission), the event stream, and debug states (JSON or SSZ) and heads. The the headers list and the
 //! peer-related node endpoints are still to come (issue 4).
 
 mod beacon;
 mod config;
+mod debug;
 mod error;
+mod events;
 pub mod ids;
 mod node;
 mod pool;
@@ -72,7 +74,9 @@ pub fn routes<E: EthSpec>(
         .or(pool::routes(ctx.clone()))
         .or(config::routes(ctx.clone()))
         .or(node::routes(ctx.clone()))
-        .or(validator::routes(ctx))
+        .or(validator::routes(ctx.clone()))
+        .or(events::routes(ctx.clone()))
+        .or(debug::routes(ctx))
         .recover(error::handle_rejection)
         .with(warp::log("fresnel::http_api"))
 }

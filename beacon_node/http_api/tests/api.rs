@@ -109,6 +109,19 @@ async fn beacon_reads_answer_every_id_form() {
     assert_eq!(header["data"]["canonical"], true);
     assert_eq!(header["data"]["header"]["message"]["slot"], "11");
 
+    let (status, headers) = get(&ctx, "/eth/v1/beacon/headers").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["data"][0]["root"], format!("{:?}", head.block_root));
+    let (status, at_11) = get(&ctx, "/eth/v1/beacon/headers?slot=11").await;
+    assert_eq!(status, 200);
+    assert_eq!(at_11["data"].as_array().unwrap().len(), 1);
+    let parent = at_11["data"][0]["root"].as_str().unwrap().to_string();
+    let (status, children) = get(&ctx, &format!("/eth/v1/beacon/headers?parent_root={parent}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(children["data"][0]["header"]["message"]["slot"], "13", "slot 12 was skipped");
+    let (status, _) = get(&ctx, "/eth/v1/beacon/headers?slot=x").await;
+    assert_eq!(status, 400);
+
     let (status, block) = get(&ctx, "/eth/v1/beacon/blocks/head").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -191,6 +204,23 @@ async fn beacon_reads_answer_every_id_form() {
         assert_eq!(status, 200, "{pool}");
         assert!(body["data"].is_array());
     }
+
+    // Debug: the head state as JSON and as SSZ, and the fork-choice leaves.
+    let (status, state) = get(&ctx, "/eth/v1/debug/beacon/states/head").await;
+    assert_eq!(status, 200);
+    assert_eq!(state["data"]["slot"], (5 * E::slots_per_epoch()).to_string());
+    let response = warp::test::request()
+        .method("GET")
+        .path("/eth/v1/debug/beacon/states/finalized")
+        .header("accept", "application/octet-stream")
+        .reply(&http_api_routes(ctx.clone()))
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let decoded = <types::BeaconState<E> as ssz::Decode>::from_ssz_bytes(response.body()).unwrap();
+    assert_eq!(decoded.slot, 3 * E::slots_per_epoch());
+    let (status, heads) = get(&ctx, "/eth/v1/debug/beacon/heads").await;
+    assert_eq!(status, 200);
+    assert_eq!(heads["data"][0]["root"], format!("{:?}", head.block_root));
 
     let (status, syncing) = get(&ctx, "/eth/v1/node/syncing").await;
     assert_eq!(status, 200);

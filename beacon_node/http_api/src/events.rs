@@ -1,0 +1,155 @@
+//! `GET /eth/v1/events?topics=…`: the chain's events as Server-Sent Events.
+
+use crate::error::ApiError;
+use crate::Context;
+use beacon_chain::ChainEvent;
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+use types::{Epoch, EthSpec, Hash256, Slot};
+use warp::Filter;
+
+const TOPICS: [&str; 6] = [
+    "head",
+    "block",
+    "attestation",
+    "voluntary_exit",
+    "finalized_checkpoint",
+    "chain_reorg",
+];
+
+#[derive(Deserialize)]
+struct TopicsQuery {
+    topics: String,
+}
+
+#[derive(Serialize)]
+struct Head {
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+    block: Hash256,
+    state: Hash256,
+    epoch_transition: bool,
+    previous_duty_dependent_root: Hash256,
+    current_duty_dependent_root: Hash256,
+}
+
+#[derive(Serialize)]
+struct Block {
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+    block: Hash256,
+}
+
+#[derive(Serialize)]
+struct Finalized {
+    block: Hash256,
+    state: Hash256,
+    #[serde(with = "serde_utils::quoted_u64")]
+    epoch: Epoch,
+}
+
+#[derive(Serialize)]
+struct Reorg {
+    #[serde(with = "serde_utils::quoted_u64")]
+    slot: Slot,
+    #[serde(with = "serde_utils::quoted_u64")]
+    depth: u64,
+    old_head_block: Hash256,
+    new_head_block: Hash256,
+    old_head_state: Hash256,
+    new_head_state: Hash256,
+    #[serde(with = "serde_utils::quoted_u64")]
+    epoch: Epoch,
+}
+
+/// The SSE event of a chain event (JSON as the API's examples show).
+fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_json::Error> {
+    let sse = warp::sse::Event::default().event(event.topic());
+    match event {
+        ChainEvent::Head {
+            slot,
+            block,
+            state,
+            epoch_transition,
+            previous_duty_dependent_root,
+            current_duty_dependent_root,
+        } => sse.json_data(Head {
+            slot: *slot,
+            block: *block,
+            state: *state,
+            epoch_transition: *epoch_transition,
+            previous_duty_dependent_root: *previous_duty_dependent_root,
+            current_duty_dependent_root: *current_duty_dependent_root,
+        }),
+        ChainEvent::Block { slot, block } => sse.json_data(Block {
+            slot: *slot,
+            block: *block,
+        }),
+        ChainEvent::Attestation(attestation) => sse.json_data(attestation),
+        ChainEvent::VoluntaryExit(exit) => sse.json_data(exit),
+        ChainEvent::FinalizedCheckpoint { block, state, epoch } => sse.json_data(Finalized {
+            block: *block,
+            state: *state,
+            epoch: *epoch,
+        }),
+        ChainEvent::ChainReorg {
+            slot,
+            depth,
+            old_head_block,
+            new_head_block,
+            old_head_state,
+            new_head_state,
+            epoch,
+        } => sse.json_data(Reorg {
+            slot: *slot,
+            depth: *depth,
+            old_head_block: *old_head_block,
+            new_head_block: *new_head_block,
+            old_head_state: *old_head_state,
+            new_head_state: *new_head_state,
+            epoch: *epoch,
+        }),
+    }
+}
+
+/// The route.
+pub fn routes<E: EthSpec>(
+    ctx: Arc<Context<E>>,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+    warp::path!("eth" / "v1" / "events")
+        .and(warp::get())
+        .and(warp::query::<TopicsQuery>())
+        .and(warp::any().map(move || ctx.clone()))
+        .and_then(|query: TopicsQuery, ctx: Arc<Context<E>>| async move {
+            let topics: Vec<String> = query.topics.split(',').map(|t| t.trim().to_string()).collect();
+            if let Some(bad) = topics.iter().find(|t| !TOPICS.contains(&t.as_str())) {
+                return Err(warp::reject::custom(ApiError::bad_request(format!(
+                    "unknown topic {bad:?}; topics are {}",
+                    TOPICS.join(", ")
+                ))));
+            }
+            let chain = ctx.chain().map_err(warp::reject::custom)?;
+            let receiver = chain.events.subscribe();
+            let stream = futures_util::stream::unfold(receiver, move |mut receiver| {
+                let topics = topics.clone();
+                async move {
+                    loop {
+                        match receiver.recv().await {
+                            Ok(event) if topics.iter().any(|t| t == event.topic()) => {
+                                if let Ok(sse) = to_sse(&event) {
+                                    return Some((Ok::<_, Infallible>(sse), receiver));
+                                }
+                            }
+                            Ok(_) => {}
+                            // A slow reader misses old events rather than slowing the chain.
+                            Err(RecvError::Lagged(_)) => {}
+                            Err(RecvError::Closed) => return None,
+                        }
+                    }
+                }
+            });
+            Ok(warp::sse::reply(warp::sse::keep_alive().stream(stream)))
+        })
+}
