@@ -1,8 +1,8 @@
 //! `/eth/v1/beacon/*` reads: genesis, states and blocks.
 
+use crate::error::ApiError;
 use crate::ids::{BlockId, StateId};
 use crate::{blocking_json, Context};
-use crate::error::ApiError;
 use beacon_chain::BeaconChain;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -177,11 +177,17 @@ pub fn routes<E: EthSpec>(
                 let chain = ctx.chain()?;
                 let slot = query
                     .slot
-                    .map(|s| s.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid slot: {s}"))))
+                    .map(|s| {
+                        s.parse::<u64>()
+                            .map_err(|_| ApiError::bad_request(format!("invalid slot: {s}")))
+                    })
                     .transpose()?;
                 let parent_root = query
                     .parent_root
-                    .map(|r| r.parse::<Hash256>().map_err(|_| ApiError::bad_request(format!("invalid parent_root: {r}"))))
+                    .map(|r| {
+                        r.parse::<Hash256>()
+                            .map_err(|_| ApiError::bad_request(format!("invalid parent_root: {r}")))
+                    })
                     .transpose()?;
                 let roots: Vec<Hash256> = if slot.is_none() && parent_root.is_none() {
                     vec![chain.head_block_root()]
@@ -193,7 +199,10 @@ pub fn routes<E: EthSpec>(
                         .filter(|n| slot.is_none_or(|s| n.slot == s))
                         .filter(|n| {
                             parent_root.is_none_or(|p| {
-                                n.parent.and_then(|i| nodes.get(i)).map(|parent| parent.root) == Some(p)
+                                n.parent
+                                    .and_then(|i| nodes.get(i))
+                                    .map(|parent| parent.root)
+                                    == Some(p)
                             })
                         })
                         .map(|n| n.root)
@@ -222,20 +231,24 @@ pub fn routes<E: EthSpec>(
         .and(warp::path::end())
         .and(warp::header::optional::<String>("accept"))
         .and(with_ctx.clone())
-        .and_then(|id: BlockId, accept: Option<String>, ctx: Arc<Context<E>>| async move {
-            let reply = tokio::task::spawn_blocking(move || -> Result<warp::reply::Response, ApiError> {
-                use warp::Reply;
-                let (_, block) = id.block(&*ctx.chain()?)?;
-                if crate::debug::wants_ssz(accept.as_deref()) {
-                    Ok(crate::debug::ssz_reply(ssz::Encode::as_ssz_bytes(&block)))
-                } else {
-                    Ok(warp::reply::json(&Data { data: block }).into_response())
-                }
-            })
-            .await
-            .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
-            reply.map_err(warp::reject::custom)
-        });
+        .and_then(
+            |id: BlockId, accept: Option<String>, ctx: Arc<Context<E>>| async move {
+                let reply = tokio::task::spawn_blocking(
+                    move || -> Result<warp::reply::Response, ApiError> {
+                        use warp::Reply;
+                        let (_, block) = id.block(&*ctx.chain()?)?;
+                        if crate::debug::wants_ssz(accept.as_deref()) {
+                            Ok(crate::debug::ssz_reply(ssz::Encode::as_ssz_bytes(&block)))
+                        } else {
+                            Ok(warp::reply::json(&Data { data: block }).into_response())
+                        }
+                    },
+                )
+                .await
+                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+                reply.map_err(warp::reject::custom)
+            },
+        );
     let block_root = blocks
         .clone()
         .and(warp::path!("root"))

@@ -38,21 +38,25 @@ pub fn routes<E: EthSpec>(
         .and(warp::get())
         .and(warp::header::optional::<String>("accept"))
         .and(with_ctx.clone())
-        .and_then(|id: String, accept: Option<String>, ctx: Arc<Context<E>>| async move {
-            let reply = tokio::task::spawn_blocking(move || -> Result<warp::reply::Response, ApiError> {
-                use warp::Reply;
-                let id: StateId = id.parse()?;
-                let (_, state) = id.state(&*ctx.chain()?)?;
-                if wants_ssz(accept.as_deref()) {
-                    Ok(ssz_reply(state.as_ssz_bytes()))
-                } else {
-                    Ok(warp::reply::json(&Data { data: &*state }).into_response())
-                }
-            })
-            .await
-            .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
-            reply.map_err(warp::reject::custom)
-        });
+        .and_then(
+            |id: String, accept: Option<String>, ctx: Arc<Context<E>>| async move {
+                let reply = tokio::task::spawn_blocking(
+                    move || -> Result<warp::reply::Response, ApiError> {
+                        use warp::Reply;
+                        let id: StateId = id.parse()?;
+                        let (_, state) = id.state(&*ctx.chain()?)?;
+                        if wants_ssz(accept.as_deref()) {
+                            Ok(ssz_reply(state.as_ssz_bytes()))
+                        } else {
+                            Ok(warp::reply::json(&Data { data: &*state }).into_response())
+                        }
+                    },
+                )
+                .await
+                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+                reply.map_err(warp::reject::custom)
+            },
+        );
     let heads = warp::path!("eth" / "v1" / "debug" / "beacon" / "heads")
         .and(warp::get())
         .and(with_ctx)

@@ -89,7 +89,11 @@ fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_j
         }),
         ChainEvent::Attestation(attestation) => sse.json_data(attestation),
         ChainEvent::VoluntaryExit(exit) => sse.json_data(exit),
-        ChainEvent::FinalizedCheckpoint { block, state, epoch } => sse.json_data(Finalized {
+        ChainEvent::FinalizedCheckpoint {
+            block,
+            state,
+            epoch,
+        } => sse.json_data(Finalized {
             block: *block,
             state: *state,
             epoch: *epoch,
@@ -123,7 +127,11 @@ pub fn routes<E: EthSpec>(
         .and(warp::query::<TopicsQuery>())
         .and(warp::any().map(move || ctx.clone()))
         .and_then(|query: TopicsQuery, ctx: Arc<Context<E>>| async move {
-            let topics: Vec<String> = query.topics.split(',').map(|t| t.trim().to_string()).collect();
+            let topics: Vec<String> = query
+                .topics
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .collect();
             if let Some(bad) = topics.iter().find(|t| !TOPICS.contains(&t.as_str())) {
                 return Err(warp::reject::custom(ApiError::bad_request(format!(
                     "unknown topic {bad:?}; topics are {}",

@@ -81,9 +81,9 @@ pub fn routes<E: EthSpec>(
             warp::reply::with_status(warp::reply(), status)
         });
     // No networking yet: no peers (the identity endpoint waits for the node's keys).
-    let peers = base.and(warp::path!("peers")).map(|| {
-        warp::reply::json(&serde_json::json!({"data": [], "meta": {"count": 0}}))
-    });
+    let peers = base
+        .and(warp::path!("peers"))
+        .map(|| warp::reply::json(&serde_json::json!({"data": [], "meta": {"count": 0}})));
     let peer_count = base.and(warp::path!("peer_count")).map(|| {
         warp::reply::json(&serde_json::json!({"data": {
             "disconnected": "0", "connecting": "0", "connected": "0", "disconnecting": "0"

@@ -116,9 +116,16 @@ async fn beacon_reads_answer_every_id_form() {
     assert_eq!(status, 200);
     assert_eq!(at_11["data"].as_array().unwrap().len(), 1);
     let parent = at_11["data"][0]["root"].as_str().unwrap().to_string();
-    let (status, children) = get(&ctx, &format!("/eth/v1/beacon/headers?parent_root={parent}")).await;
+    let (status, children) = get(
+        &ctx,
+        &format!("/eth/v1/beacon/headers?parent_root={parent}"),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(children["data"][0]["header"]["message"]["slot"], "13", "slot 12 was skipped");
+    assert_eq!(
+        children["data"][0]["header"]["message"]["slot"], "13",
+        "slot 12 was skipped"
+    );
     let (status, _) = get(&ctx, "/eth/v1/beacon/headers?slot=x").await;
     assert_eq!(status, 400);
 
@@ -208,7 +215,10 @@ async fn beacon_reads_answer_every_id_form() {
     // Debug: the head state as JSON and as SSZ, and the fork-choice leaves.
     let (status, state) = get(&ctx, "/eth/v1/debug/beacon/states/head").await;
     assert_eq!(status, 200);
-    assert_eq!(state["data"]["slot"], (5 * E::slots_per_epoch()).to_string());
+    assert_eq!(
+        state["data"]["slot"],
+        (5 * E::slots_per_epoch()).to_string()
+    );
     let response = warp::test::request()
         .method("GET")
         .path("/eth/v1/debug/beacon/states/finalized")

@@ -17,8 +17,11 @@ async fn block_and_head_events_arrive_on_the_stream() {
     let h = Arc::new(
         tokio::task::spawn_blocking(|| {
             let store = Arc::new(
-                ChainStore::<E>::open_ephemeral(StoreConfig::default(), Arc::new(ChainSpec::minimal()))
-                    .unwrap(),
+                ChainStore::<E>::open_ephemeral(
+                    StoreConfig::default(),
+                    Arc::new(ChainSpec::minimal()),
+                )
+                .unwrap(),
             );
             BeaconChainHarness::<E>::new(64, ChainSpec::minimal(), store).unwrap()
         })
@@ -40,13 +43,21 @@ async fn block_and_head_events_arrive_on_the_stream() {
     let lines = tokio::task::spawn_blocking(move || {
         // An unknown topic first.
         let mut bad = TcpStream::connect(addr).unwrap();
-        write!(bad, "GET /eth/v1/events?topics=nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            bad,
+            "GET /eth/v1/events?topics=nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut reply = String::new();
         bad.read_to_string(&mut reply).unwrap();
         assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
 
         let mut stream = TcpStream::connect(addr).unwrap();
-        write!(stream, "GET /eth/v1/events?topics=head,block HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET /eth/v1/events?topics=head,block HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        .unwrap();
         let mut reader = BufReader::new(stream);
         // The status line and headers: once they arrive the subscription exists.
         let mut line = String::new();
@@ -92,6 +103,11 @@ async fn block_and_head_events_arrive_on_the_stream() {
         .nth(1)
         .expect("head data");
     assert!(head_data.contains("\"slot\":\"1\""), "{head_data}");
-    assert!(head_data.contains("current_duty_dependent_root"), "{head_data}");
-    assert!(lines.iter().any(|l| l.starts_with("data:") && l.contains("\"block\":\"0x")));
+    assert!(
+        head_data.contains("current_duty_dependent_root"),
+        "{head_data}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("data:") && l.contains("\"block\":\"0x")));
 }
