@@ -13,15 +13,12 @@
 use beacon_chain::harness::{AttestationMode, BeaconChainHarness, HARNESS_GENESIS_TIME};
 use beacon_chain::{ChainStore, ImportTimings};
 use criterion::{criterion_group, criterion_main, Criterion};
-use rayon::prelude::*;
 use ssz::{Decode, Encode};
-use state_processing::helpers::FAR_FUTURE_EPOCH;
 use state_processing::{process_block, process_slots, VerifySignatures};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::StoreConfig;
-use tree_hash::TreeHash;
 use types::*;
 
 type E = MainnetEthSpec;
@@ -47,34 +44,8 @@ fn genesis_state(n: u64, spec: &ChainSpec) -> BeaconState<E> {
             return state;
         }
     }
-    let validators: Vec<Validator> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let pubkey = eth2_interop_keypairs::interop_keypair(i).1.compress();
-            let mut credentials = ethereum_hashing::hash_fixed(pubkey.as_bytes());
-            credentials[0] = spec.bls_withdrawal_prefix;
-            Validator {
-                pubkey,
-                withdrawal_credentials: Hash256::from(credentials),
-                effective_balance: spec.max_effective_balance,
-                slashed: false,
-                activation_eligibility_epoch: 0,
-                activation_epoch: 0,
-                exit_epoch: FAR_FUTURE_EPOCH,
-                withdrawable_epoch: FAR_FUTURE_EPOCH,
-            }
-        })
-        .collect();
-    let fork = Fork {
-        previous_version: spec.genesis_fork_version,
-        current_version: spec.genesis_fork_version,
-        epoch: 0,
-    };
-    let mut state = BeaconState::<E>::empty(HARNESS_GENESIS_TIME, fork, Eth1Data::default());
-    state.latest_block_header.body_root = BeaconBlockBody::<E>::default().tree_hash_root();
-    state.balances = VariableList::new(vec![spec.max_effective_balance; n as usize]).expect("fits");
-    state.validators = VariableList::new(validators).expect("fits");
-    state.genesis_validators_root = state.validators.tree_hash_root();
+    let state = state_processing::genesis::interop_active_state(n, HARNESS_GENESIS_TIME, spec)
+        .expect("fits");
     std::fs::write(&path, state.as_ssz_bytes()).expect("write bench cache");
     state
 }

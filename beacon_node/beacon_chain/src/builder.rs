@@ -163,11 +163,7 @@ impl<E: EthSpec> BeaconChain<E> {
         spec: Arc<ChainSpec>,
         slot_clock: Arc<dyn SlotClock>,
     ) -> Result<Self, BeaconChainError> {
-        let info_bytes = store
-            .get_item(DBColumn::ForkChoice, CHAIN_INFO_KEY)?
-            .ok_or_else(|| BeaconChainError::Inconsistent("no chain in the database".into()))?;
-        let info = ChainInfo::from_ssz_bytes(&info_bytes)
-            .map_err(|e| BeaconChainError::Inconsistent(format!("chain info: {e:?}")))?;
+        let info = Self::stored_chain_info(&store)?;
         let fork_choice = Self::load_fork_choice(&store, &spec)?
             .ok_or_else(|| BeaconChainError::Inconsistent("fork choice snapshot missing".into()))?;
         let head_root = fork_choice.cached_head();

@@ -243,6 +243,39 @@ fn attestation_failed(e: &AttestationError) -> bool {
     )
 }
 
+/// Verify and apply each submitted item on the blocking pool; 200, or 400 naming each item
+/// that failed (repeats of accepted ones are not failures).
+async fn submit_each<E, T, F>(
+    ctx: Arc<Context<E>>,
+    items: Vec<T>,
+    what: &'static str,
+    process: F,
+) -> Result<warp::reply::Response, warp::Rejection>
+where
+    E: EthSpec,
+    T: Send + 'static,
+    F: Fn(&BeaconChain<E>, T) -> Result<(), AttestationError> + Send + 'static,
+{
+    let chain = ctx.chain().map_err(warp::reject::custom)?;
+    let failures = tokio::task::spawn_blocking(move || {
+        let mut failures = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            if let Err(e) = process(&chain, item) {
+                if attestation_failed(&e) {
+                    failures.push(Failure {
+                        index,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        failures
+    })
+    .await
+    .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+    Ok(failures_reply(failures, what))
+}
+
 /// The routes of this module.
 pub fn routes<E: EthSpec>(
     ctx: Arc<Context<E>>,
@@ -338,25 +371,10 @@ pub fn routes<E: EthSpec>(
         .and(json_body())
         .and(with_ctx.clone())
         .and_then(
-            |aggregates: Vec<SignedAggregateAndProof<E>>, ctx: Arc<Context<E>>| async move {
-                let chain = ctx.chain().map_err(warp::reject::custom)?;
-                let failures = tokio::task::spawn_blocking(move || {
-                    let mut failures = Vec::new();
-                    for (index, aggregate) in aggregates.into_iter().enumerate() {
-                        if let Err(e) = chain.process_aggregated_attestation(aggregate) {
-                            if attestation_failed(&e) {
-                                failures.push(Failure {
-                                    index,
-                                    message: e.to_string(),
-                                });
-                            }
-                        }
-                    }
-                    failures
+            |aggregates: Vec<SignedAggregateAndProof<E>>, ctx: Arc<Context<E>>| {
+                submit_each(ctx, aggregates, "aggregates", |chain, aggregate| {
+                    chain.process_aggregated_attestation(aggregate).map(|_| ())
                 })
-                .await
-                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
-                Ok::<_, warp::Rejection>(failures_reply(failures, "aggregates"))
             },
         );
 
@@ -400,28 +418,13 @@ pub fn routes<E: EthSpec>(
         .and(warp::post())
         .and(json_body())
         .and(with_ctx)
-        .and_then(
-            |attestations: Vec<Attestation<E>>, ctx: Arc<Context<E>>| async move {
-                let chain = ctx.chain().map_err(warp::reject::custom)?;
-                let failures = tokio::task::spawn_blocking(move || {
-                    let mut failures = Vec::new();
-                    for (index, attestation) in attestations.into_iter().enumerate() {
-                        if let Err(e) = chain.process_unaggregated_attestation(attestation, None) {
-                            if attestation_failed(&e) {
-                                failures.push(Failure {
-                                    index,
-                                    message: e.to_string(),
-                                });
-                            }
-                        }
-                    }
-                    failures
-                })
-                .await
-                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
-                Ok::<_, warp::Rejection>(failures_reply(failures, "attestations"))
-            },
-        );
+        .and_then(|attestations: Vec<Attestation<E>>, ctx: Arc<Context<E>>| {
+            submit_each(ctx, attestations, "attestations", |chain, attestation| {
+                chain
+                    .process_unaggregated_attestation(attestation, None)
+                    .map(|_| ())
+            })
+        });
 
     proposer
         .or(attester)

@@ -14,7 +14,6 @@ use ssz_types::typenum::Unsigned;
 use state_processing::helpers::accessors::{
     committee_cache, fill_pubkey_cache, get_beacon_proposer_index, get_domain,
 };
-use state_processing::helpers::FAR_FUTURE_EPOCH;
 use state_processing::{process_block, process_epoch, process_slots, VerifySignatures};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,36 +44,7 @@ fn cached<T: Encode + Decode>(name: &str, build: impl FnOnce() -> T) -> T {
 /// A genesis-like state of `n` active interop validators with full balances.
 fn genesis_state(n: u64, spec: &ChainSpec) -> BeaconState<E> {
     cached(&format!("genesis-{n}.ssz"), || {
-        let validators: Vec<Validator> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let pubkey = eth2_interop_keypairs::interop_keypair(i).1.compress();
-                let mut credentials = ethereum_hashing::hash_fixed(pubkey.as_bytes());
-                credentials[0] = spec.bls_withdrawal_prefix;
-                Validator {
-                    pubkey,
-                    withdrawal_credentials: Hash256::from(credentials),
-                    effective_balance: spec.max_effective_balance,
-                    slashed: false,
-                    activation_eligibility_epoch: 0,
-                    activation_epoch: 0,
-                    exit_epoch: FAR_FUTURE_EPOCH,
-                    withdrawable_epoch: FAR_FUTURE_EPOCH,
-                }
-            })
-            .collect();
-        let fork = Fork {
-            previous_version: spec.genesis_fork_version,
-            current_version: spec.genesis_fork_version,
-            epoch: 0,
-        };
-        let mut state = BeaconState::<E>::empty(0, fork, Eth1Data::default());
-        state.latest_block_header.body_root = BeaconBlockBody::<E>::default().tree_hash_root();
-        state.balances =
-            VariableList::new(vec![spec.max_effective_balance; n as usize]).expect("fits");
-        state.validators = VariableList::new(validators).expect("fits");
-        state.genesis_validators_root = state.validators.tree_hash_root();
-        state
+        state_processing::genesis::interop_active_state(n, 0, spec).expect("fits")
     })
 }
 

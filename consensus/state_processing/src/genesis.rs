@@ -15,7 +15,7 @@ use tree_hash::TreeHash;
 use types::signing::compute_signing_root;
 use types::{
     BeaconBlockBody, BeaconBlockHeader, BeaconState, ChainSpec, Deposit, DepositData, Eth1Data,
-    EthSpec, FixedVector, Fork, Hash256, PublicKeyBytes, SignatureBytes,
+    EthSpec, FixedVector, Fork, Hash256, PublicKeyBytes, SignatureBytes, Validator, VariableList,
 };
 
 /// Why a genesis state could not be built.
@@ -32,6 +32,8 @@ pub enum GenesisError {
     ProofLength,
     #[error("arithmetic error: {0:?}")]
     Arith(ArithError),
+    #[error("{0} validators exceed the registry limit")]
+    TooManyValidators(u64),
 }
 
 impl From<ArithError> for GenesisError {
@@ -203,6 +205,48 @@ pub fn interop_genesis_state<E: EthSpec>(
     let mut state =
         initialize_beacon_state_from_eth1::<E>(eth1_block_hash, 1 << 40, &deposits, spec)?;
     state.genesis_time = genesis_time;
+    Ok(state)
+}
+
+/// A genesis-like state of `count` interop validators, all active from epoch 0 with full
+/// balances, built directly instead of through deposits (benchmarks and large simulations,
+/// where signing hundreds of thousands of deposits would dominate). Not a spec genesis: no
+/// deposit root, no eth1 data.
+pub fn interop_active_state<E: EthSpec>(
+    count: u64,
+    genesis_time: u64,
+    spec: &ChainSpec,
+) -> Result<BeaconState<E>, GenesisError> {
+    let validators: Vec<Validator> = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let pubkey = eth2_interop_keypairs::interop_keypair(i).1.compress();
+            let mut credentials = ethereum_hashing::hash_fixed(pubkey.as_bytes());
+            credentials[0] = spec.bls_withdrawal_prefix;
+            Validator {
+                pubkey,
+                withdrawal_credentials: Hash256::from(credentials),
+                effective_balance: spec.max_effective_balance,
+                slashed: false,
+                activation_eligibility_epoch: GENESIS_EPOCH,
+                activation_epoch: GENESIS_EPOCH,
+                exit_epoch: crate::helpers::FAR_FUTURE_EPOCH,
+                withdrawable_epoch: crate::helpers::FAR_FUTURE_EPOCH,
+            }
+        })
+        .collect();
+    let fork = Fork {
+        previous_version: spec.genesis_fork_version,
+        current_version: spec.genesis_fork_version,
+        epoch: GENESIS_EPOCH,
+    };
+    let mut state = BeaconState::<E>::empty(genesis_time, fork, Eth1Data::default());
+    state.latest_block_header.body_root = BeaconBlockBody::<E>::default().tree_hash_root();
+    state.balances = VariableList::new(vec![spec.max_effective_balance; count as usize])
+        .map_err(|_| GenesisError::TooManyValidators(count))?;
+    state.validators =
+        VariableList::new(validators).map_err(|_| GenesisError::TooManyValidators(count))?;
+    state.genesis_validators_root = state.validators.tree_hash_root();
     Ok(state)
 }
 
