@@ -3,42 +3,82 @@
 //!
 //! Everything entering has been verified by the caller, signatures included. Packing for a
 //! block re-checks each operation against the block's pre-state (validity changes as the
-//! chain moves) and makes the packed set valid as a whole: attestations by greedy max-cover
-//! of validators the state has not rewarded yet (weighted by effective balance), slashings
-//! that still slash someone not slashed by an earlier one in the same block, exits of
-//! validators neither exiting nor slashed in that block.
+//! chain moves) and makes the packed set valid as a whole:
+//! - attestations pass every rule of `process_attestation` but the signature, and their bits
+//!   must name, on that state, the validators they were verified with (so the signature holds
+//!   too); they are chosen by greedy max-cover of validators the state has not rewarded yet,
+//!   weighted by effective balance;
+//! - each slashing slashes someone no earlier slashing of the block slashed, and no exit is of
+//!   a validator the block slashes (slashing initiates the exit, so the exit would fail).
 //!
-//! Thread-safe: every method takes `&self` (one lock per kind of operation).
+//! Memory stays bounded: attestations targeting epochs before the previous epoch of the newest
+//! target seen go at once, at most [`MAX_AGGREGATES_PER_DATA`] overlapping aggregates are kept
+//! per data, one proposer slashing per proposer and one exit per validator, and an attester
+//! slashing whose attesters another one covers is dropped. [`OperationPool::prune`] removes
+//! what a finalized or head state shows can never be included.
+//!
+//! Thread-safe: every method takes `&self`, with one lock per kind of operation (never two
+//! write locks at once, and read locks always in the order proposer, attester, exits).
 
+mod attestation_packing;
 mod attestations;
+mod bitset;
+mod errors;
 mod max_cover;
 mod slashings_and_exits;
 
-use attestations::{AttestationGroup, PooledAttestation};
-use slashings_and_exits::PooledAttesterSlashing;
-use state_processing::helpers::FAR_FUTURE_EPOCH;
-use std::collections::HashMap;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use tree_hash::TreeHash;
-use types::{
-    Attestation, AttesterSlashing, BeaconState, ChainSpec, EthSpec, Hash256, ProposerSlashing,
-    SignedVoluntaryExit, Slot,
+pub use attestation_packing::verify_attestation_for_block;
+pub use attestations::MAX_AGGREGATES_PER_DATA;
+pub use errors::OpPoolError;
+pub use slashings_and_exits::{
+    verify_attester_slashing_for_block, verify_proposer_slashing_for_block,
+    verify_voluntary_exit_for_block,
 };
 
-fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|e| e.into_inner())
+use attestations::{AttestationStore, PooledAttestation};
+pub use slashings_and_exits::SlashingsAndExits;
+use slashings_and_exits::{may_be_slashed, may_exit, proposer_of, PooledAttesterSlashing};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use types::{
+    Attestation, AttesterSlashing, BeaconState, ChainSpec, CommitteeIndex, EthSpec, Hash256,
+    ProposerSlashing, SignedVoluntaryExit, Slot, ValidatorIndex,
+};
+
+/// What became of an operation offered to the pool.
+///
+/// Not a `Result`, so callers that only feed the pool may ignore it; `Rejected` means the
+/// caller passed something it could not have verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Held as a new entry.
+    New,
+    /// Merged into the aggregates held for its data.
+    Aggregated,
+    /// Adds nothing to what is held (a duplicate, covered by another, or below the cap).
+    Redundant,
+    /// Refused, for the rule named.
+    Rejected(OpPoolError),
 }
-fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|e| e.into_inner())
+
+// A poisoned lock only means another thread panicked mid-update; every update leaves the
+// collections consistent, so carry on with the data.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Operations waiting for a block.
 #[derive(Debug)]
 pub struct OperationPool<E: EthSpec> {
-    attestations: RwLock<HashMap<Hash256, AttestationGroup<E>>>,
-    proposer_slashings: RwLock<HashMap<u64, ProposerSlashing>>,
+    attestations: RwLock<AttestationStore<E>>,
+    proposer_slashings: RwLock<HashMap<ValidatorIndex, ProposerSlashing>>,
     attester_slashings: RwLock<Vec<PooledAttesterSlashing<E>>>,
-    voluntary_exits: RwLock<HashMap<u64, SignedVoluntaryExit>>,
+    voluntary_exits: RwLock<HashMap<ValidatorIndex, SignedVoluntaryExit>>,
 }
 
 impl<E: EthSpec> Default for OperationPool<E> {
@@ -51,135 +91,120 @@ impl<E: EthSpec> OperationPool<E> {
     /// An empty pool.
     pub fn new() -> Self {
         OperationPool {
-            attestations: RwLock::new(HashMap::new()),
+            attestations: RwLock::new(AttestationStore::default()),
             proposer_slashings: RwLock::new(HashMap::new()),
             attester_slashings: RwLock::new(Vec::new()),
             voluntary_exits: RwLock::new(HashMap::new()),
         }
     }
 
-    /// Add a verified attestation with its attesting indices.
-    pub fn insert_attestation(&self, attestation: Attestation<E>, mut attesting_indices: Vec<u64>) {
-        attesting_indices.sort_unstable();
-        let data = attestation.data;
-        let root = data.tree_hash_root();
-        write(&self.attestations)
-            .entry(root)
-            .or_insert_with(|| AttestationGroup {
-                data,
-                aggregates: Vec::new(),
-            })
-            .insert(PooledAttestation {
-                attestation,
-                indices: attesting_indices,
-            });
+    /// Add a verified attestation with its attesting indices (validator.md, Aggregation):
+    /// merged into the aggregates of its data it is disjoint from, dropped if one covers it.
+    pub fn insert_attestation(
+        &self,
+        attestation: Attestation<E>,
+        attesting_indices: Vec<ValidatorIndex>,
+    ) -> InsertOutcome {
+        match PooledAttestation::new(attestation, attesting_indices) {
+            Ok(pooled) => write(&self.attestations).insert(pooled),
+            Err(e) => InsertOutcome::Rejected(e),
+        }
     }
 
     /// Attestations for a block on `state` (already at the block's slot): at most
-    /// MAX_ATTESTATIONS, chosen by max-cover (validator.md, "Attestations").
+    /// MAX_ATTESTATIONS, chosen by max-cover (validator.md, Attestations).
     pub fn get_attestations(
         &self,
         state: &BeaconState<E>,
         spec: &ChainSpec,
     ) -> Vec<Attestation<E>> {
-        attestations::pack(
-            &read(&self.attestations),
-            state,
-            spec.max_attestations as usize,
-            spec,
-        )
+        // Empty only if the state cannot give its committees; a block needs no attestation.
+        attestation_packing::pack(&read(&self.attestations), state, spec).unwrap_or_default()
     }
 
-    /// The best aggregate held for `data_root` (the API's `aggregate_attestation`).
+    /// The aggregate with the most attesters for `hash_tree_root(data)` (validator.md,
+    /// Aggregation: what an aggregator publishes).
     pub fn get_aggregate(&self, data_root: &Hash256) -> Option<Attestation<E>> {
-        read(&self.attestations).get(data_root).and_then(|g| {
-            g.aggregates
-                .iter()
-                .max_by_key(|a| a.attestation.aggregation_bits.num_set_bits())
-                .map(|a| a.attestation.clone())
-        })
+        read(&self.attestations).best_aggregate(data_root)
     }
 
-    /// Every attestation held, optionally only those of `slot` and committee `index`.
+    /// Every attestation held, optionally only those of `slot` and of committee `index`.
     pub fn get_all_attestations(
         &self,
         slot: Option<Slot>,
-        index: Option<u64>,
+        index: Option<CommitteeIndex>,
     ) -> Vec<Attestation<E>> {
-        read(&self.attestations)
-            .values()
-            .filter(|g| {
-                slot.is_none_or(|s| g.data.slot == s) && index.is_none_or(|i| g.data.index == i)
-            })
-            .flat_map(|g| g.aggregates.iter().map(|a| a.attestation.clone()))
-            .collect()
+        read(&self.attestations).all(slot, index)
     }
 
     /// Number of aggregates held.
     pub fn num_attestations(&self) -> usize {
-        read(&self.attestations)
-            .values()
-            .map(|g| g.aggregates.len())
-            .sum()
+        read(&self.attestations).len()
     }
 
-    /// Add a verified proposer slashing (one per proposer).
-    pub fn insert_proposer_slashing(&self, slashing: ProposerSlashing) {
-        let index = slashing.signed_header_1.message.proposer_index;
-        write(&self.proposer_slashings)
-            .entry(index)
-            .or_insert(slashing);
+    /// Add a verified proposer slashing (beacon-chain.md, Proposer slashings); one per proposer.
+    pub fn insert_proposer_slashing(&self, slashing: ProposerSlashing) -> InsertOutcome {
+        let index = match proposer_of(&slashing) {
+            Ok(index) => index,
+            Err(e) => return InsertOutcome::Rejected(e),
+        };
+        match write(&self.proposer_slashings).entry(index) {
+            Entry::Occupied(_) => InsertOutcome::Redundant,
+            Entry::Vacant(v) => {
+                v.insert(slashing);
+                InsertOutcome::New
+            }
+        }
     }
 
-    /// Add a verified attester slashing with the validators it slashes.
+    /// Add a verified attester slashing (beacon-chain.md, Attester slashings) with the
+    /// validators the caller found it slashes (all must be in both attestations).
     pub fn insert_attester_slashing(
         &self,
         slashing: AttesterSlashing<E>,
-        mut slashable_indices: Vec<u64>,
-    ) {
-        slashable_indices.sort_unstable();
-        let mut pool = write(&self.attester_slashings);
-        if pool.iter().any(|p| p.slashing == slashing) {
-            return;
-        }
-        pool.push(PooledAttesterSlashing {
+        slashable_indices: Vec<ValidatorIndex>,
+    ) -> InsertOutcome {
+        slashings_and_exits::insert_attester_slashing(
+            &mut write(&self.attester_slashings),
             slashing,
-            indices: slashable_indices,
-        });
+            &slashable_indices,
+        )
     }
 
-    /// Add a verified voluntary exit (one per validator).
-    pub fn insert_voluntary_exit(&self, exit: SignedVoluntaryExit) {
-        write(&self.voluntary_exits)
-            .entry(exit.message.validator_index)
-            .or_insert(exit);
+    /// Add a verified voluntary exit (beacon-chain.md, Voluntary exits); one per validator.
+    pub fn insert_voluntary_exit(&self, exit: SignedVoluntaryExit) -> InsertOutcome {
+        match write(&self.voluntary_exits).entry(exit.message.validator_index) {
+            Entry::Occupied(_) => InsertOutcome::Redundant,
+            Entry::Vacant(v) => {
+                v.insert(exit);
+                InsertOutcome::New
+            }
+        }
     }
 
-    /// Slashings and exits for a block on `state`, valid together.
+    /// Proposer slashings, attester slashings and exits for a block on `state`, valid together
+    /// and within MAX_PROPOSER_SLASHINGS, MAX_ATTESTER_SLASHINGS and MAX_VOLUNTARY_EXITS
+    /// (beacon-chain.md, Operations); attester slashings slashing the most validators first.
     pub fn get_slashings_and_exits(
         &self,
         state: &BeaconState<E>,
         spec: &ChainSpec,
-    ) -> (
-        Vec<ProposerSlashing>,
-        Vec<AttesterSlashing<E>>,
-        Vec<SignedVoluntaryExit>,
-    ) {
-        slashings_and_exits::pack(
-            &read(&self.proposer_slashings),
-            &read(&self.attester_slashings),
-            &read(&self.voluntary_exits),
-            state,
-            spec,
-        )
+    ) -> SlashingsAndExits<E> {
+        let proposer = read(&self.proposer_slashings);
+        let attester = read(&self.attester_slashings);
+        let exits = read(&self.voluntary_exits);
+        slashings_and_exits::pack(&proposer, &attester, &exits, state, spec)
     }
 
-    /// Every proposer slashing held.
+    /// Every proposer slashing held, by proposer index.
     pub fn get_all_proposer_slashings(&self) -> Vec<ProposerSlashing> {
-        read(&self.proposer_slashings).values().cloned().collect()
+        let pool = read(&self.proposer_slashings);
+        let mut all: Vec<_> = pool.iter().collect();
+        all.sort_unstable_by_key(|(i, _)| **i);
+        all.into_iter().map(|(_, s)| s.clone()).collect()
     }
 
-    /// Every attester slashing held.
+    /// Every attester slashing held, in arrival order.
     pub fn get_all_attester_slashings(&self) -> Vec<AttesterSlashing<E>> {
         read(&self.attester_slashings)
             .iter()
@@ -187,31 +212,38 @@ impl<E: EthSpec> OperationPool<E> {
             .collect()
     }
 
-    /// Every voluntary exit held.
+    /// Every voluntary exit held, by validator index.
     pub fn get_all_voluntary_exits(&self) -> Vec<SignedVoluntaryExit> {
-        read(&self.voluntary_exits).values().cloned().collect()
+        let pool = read(&self.voluntary_exits);
+        let mut all: Vec<_> = pool.iter().collect();
+        all.sort_unstable_by_key(|(i, _)| **i);
+        all.into_iter().map(|(_, e)| e.clone()).collect()
     }
 
-    /// Drop what can no longer go in a block on `state`'s chain: attestations older than the
-    /// previous epoch, slashings of validators all slashed, exits of validators exiting.
+    /// Number of proposer slashings held.
+    pub fn num_proposer_slashings(&self) -> usize {
+        read(&self.proposer_slashings).len()
+    }
+
+    /// Number of attester slashings held.
+    pub fn num_attester_slashings(&self) -> usize {
+        read(&self.attester_slashings).len()
+    }
+
+    /// Number of voluntary exits held.
+    pub fn num_voluntary_exits(&self) -> usize {
+        read(&self.voluntary_exits).len()
+    }
+
+    /// Drop what can no longer go in a block on `state`'s chain (a finalized or head state):
+    /// attestations targeting epochs before its previous epoch, slashings whose validators
+    /// are all slashed or past slashing, exits of validators already exiting.
     pub fn prune(&self, state: &BeaconState<E>, _spec: &ChainSpec) {
-        let previous = state.previous_epoch();
-        write(&self.attestations).retain(|_, g| g.data.target.epoch >= previous);
-        let epoch = state.current_epoch();
-        let still_slashable = |i: u64| {
-            state
-                .validators
-                .get(i as usize)
-                .is_none_or(|v| !v.slashed && epoch < v.withdrawable_epoch)
-        };
-        write(&self.proposer_slashings).retain(|i, _| still_slashable(*i));
-        write(&self.attester_slashings).retain(|p| p.indices.iter().any(|i| still_slashable(*i)));
-        write(&self.voluntary_exits).retain(|i, _| {
-            state
-                .validators
-                .get(*i as usize)
-                .is_none_or(|v| v.exit_epoch == FAR_FUTURE_EPOCH)
-        });
+        write(&self.attestations).prune(state);
+        write(&self.proposer_slashings).retain(|&i, _| may_be_slashed(state, i));
+        write(&self.attester_slashings)
+            .retain(|p| p.indices.iter().any(|&i| may_be_slashed(state, i)));
+        write(&self.voluntary_exits).retain(|&i, _| may_exit(state, i));
     }
 }
 

@@ -1,105 +1,28 @@
-//! The slashing protection database: SQLite, one exclusive transaction per check, committed
-//! with `synchronous = FULL` before a signature may leave the signer.
+//! The database: SQLite, one exclusive transaction per check, committed with
+//! `synchronous = FULL` before a signature may leave the signer.
 //!
 //! Why SQLite: every check is a few range queries (same slot, same target, surrounding and
-//! surrounded votes) that SQL indexes answer directly; transactions make check-and-record one
-//! atomic step even with several processes on one file; and its durability on commit
-//! (journal + fsync) is exactly the guarantee slashing protection needs. It is also what the
-//! interchange format was modelled on, so import and export map onto tables one to one.
-//!
-//! Strategy: EIP-3076's *minimal* one for imported history. An import records every block
-//! and attestation it carries and raises per-validator watermarks to the highest slot, source
-//! and target known for the validator (imported or signed here); nothing at or below a
-//! watermark is ever signed again, whatever its signing root. Above the watermarks the full rules apply: no second block at a slot, no
-//! double vote, no surround in either direction, source never after target. Re-signing
-//! exactly the same message (same signing root) is allowed.
+//! surrounded votes) that SQL indexes answer directly; a transaction makes check-and-record one
+//! atomic step even with several processes on one file; and a commit is durable (journal
+//! fsynced) when it returns. The interchange format maps onto its tables one to one.
 
-use crate::interchange::{
-    Interchange, InterchangeData, InterchangeMetadata, SignedAttestation, SignedBlock,
-    INTERCHANGE_FORMAT_VERSION,
+use crate::errors::DatabaseError;
+use rusqlite::{
+    params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
-use types::{Epoch, Hash256, PublicKeyBytes, Slot};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use types::{Hash256, PublicKeyBytes};
 
-/// The outcome of a check that allows signing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Safe {
-    /// New: recorded, sign it.
-    Valid,
-    /// Exactly this message was signed before: signing again is harmless.
-    SameData,
-}
+/// The schema version this client writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
 
-/// Why signing was refused (or could not be checked: then it is refused too).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotSafe {
-    #[error("validator {0} is not registered in the slashing protection database")]
-    UnregisteredValidator(PublicKeyBytes),
-    #[error("a different block was already signed at slot {slot}")]
-    DoubleBlockProposal { slot: Slot },
-    #[error("slot {slot} is at or below the imported watermark {watermark}")]
-    BlockSlotAtOrBelowWatermark { slot: Slot, watermark: Slot },
-    #[error("source epoch {source_epoch} is after target epoch {target_epoch}")]
-    SourceAfterTarget {
-        source_epoch: Epoch,
-        target_epoch: Epoch,
-    },
-    #[error("a different attestation was already signed for target epoch {target}")]
-    DoubleVote { target: Epoch },
-    #[error("({source_epoch}, {target_epoch}) would surround the signed ({prior_source}, {prior_target})")]
-    SurroundingVote {
-        source_epoch: Epoch,
-        target_epoch: Epoch,
-        prior_source: Epoch,
-        prior_target: Epoch,
-    },
-    #[error("({source_epoch}, {target_epoch}) would be surrounded by the signed ({prior_source}, {prior_target})")]
-    SurroundedVote {
-        source_epoch: Epoch,
-        target_epoch: Epoch,
-        prior_source: Epoch,
-        prior_target: Epoch,
-    },
-    #[error("source epoch {source_epoch} is below the imported watermark {watermark}")]
-    SourceBelowWatermark {
-        source_epoch: Epoch,
-        watermark: Epoch,
-    },
-    #[error("target epoch {target_epoch} is at or below the imported watermark {watermark}")]
-    TargetAtOrBelowWatermark {
-        target_epoch: Epoch,
-        watermark: Epoch,
-    },
-    #[error("slashing protection database: {0}")]
-    Database(String),
-}
+/// How long to wait for another process holding the file's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Failures opening the database or importing and exporting.
-#[derive(Debug, thiserror::Error)]
-pub enum DatabaseError {
-    #[error("slashing protection database: {0}")]
-    Sql(#[from] rusqlite::Error),
-    #[error("the database belongs to the chain with genesis_validators_root {found:?}, not {expected:?}")]
-    GenesisValidatorsRootMismatch { found: Hash256, expected: Hash256 },
-    #[error("interchange format version {0} is not supported (only {INTERCHANGE_FORMAT_VERSION})")]
-    UnsupportedVersion(u64),
-    #[error("the interchange is for genesis_validators_root {interchange:?}, this database for {database:?}; refusing to import another chain's history")]
-    InterchangeForAnotherChain {
-        interchange: Hash256,
-        database: Hash256,
-    },
-    #[error("corrupt value in the database: {0}")]
-    Corrupt(String),
-}
-
-impl From<rusqlite::Error> for NotSafe {
-    fn from(e: rusqlite::Error) -> Self {
-        NotSafe::Database(e.to_string())
-    }
-}
+/// The pause between attempts to set up a file another handle is setting up.
+const BUSY_RETRY: Duration = Duration::from_millis(10);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS metadata (
@@ -125,33 +48,29 @@ CREATE TABLE IF NOT EXISTS signed_attestations (
     signing_root BLOB,
     UNIQUE (validator_id, target_epoch)
 );
-CREATE INDEX IF NOT EXISTS attestations_by_source ON signed_attestations (validator_id, source_epoch);
+CREATE INDEX IF NOT EXISTS attestations_by_source
+    ON signed_attestations (validator_id, source_epoch);
 ";
 
-/// SQLite stores signed 64-bit integers; slots and epochs beyond i64 are refused as values,
-/// never wrapped.
-fn to_sql(value: u64) -> Result<i64, NotSafe> {
-    i64::try_from(value)
-        .map_err(|_| NotSafe::Database(format!("{value} exceeds the storable range")))
-}
-
-fn root_blob(root: &Hash256) -> Vec<u8> {
-    root.to_vec()
-}
-
-fn blob_root(blob: Option<Vec<u8>>) -> Option<Hash256> {
-    blob.and_then(|b| Hash256::try_from(b.as_slice()).ok())
-}
-
-/// The database, safe to share between threads (one connection behind a lock; SQLite's
-/// exclusive transactions also guard against other processes on the same file).
+/// The slashing protection database, safe to share between threads (one connection behind a
+/// lock; SQLite's exclusive transactions also guard against other processes on the file).
 pub struct SlashingDatabase {
     conn: Mutex<Connection>,
     genesis_validators_root: Hash256,
 }
 
+/// A validator's row: its id and the watermarks imported for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValidatorRow {
+    pub id: i64,
+    pub block_watermark: Option<i64>,
+    pub source_watermark: Option<i64>,
+    pub target_watermark: Option<i64>,
+}
+
 impl SlashingDatabase {
-    /// Open the database at `path` (creating it), for the chain of `genesis_validators_root`.
+    /// Open the database at `path` (creating it) for the chain of `genesis_validators_root`;
+    /// a file made for another chain is refused.
     pub fn open_or_create(
         path: &Path,
         genesis_validators_root: Hash256,
@@ -159,38 +78,28 @@ impl SlashingDatabase {
         Self::init(Connection::open(path)?, genesis_validators_root)
     }
 
-    /// A database in memory (tests).
+    /// A database in memory (tests, dry runs).
     pub fn open_in_memory(genesis_validators_root: Hash256) -> Result<Self, DatabaseError> {
         Self::init(Connection::open_in_memory()?, genesis_validators_root)
     }
 
-    fn init(conn: Connection, genesis_validators_root: Hash256) -> Result<Self, DatabaseError> {
-        // Durable commits: the journal is synced before a transaction reports success.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
-        let found: Option<Vec<u8>> = conn
-            .query_row("SELECT genesis_validators_root FROM metadata", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        match found {
-            Some(bytes) => {
-                let found = blob_root(Some(bytes))
-                    .ok_or_else(|| DatabaseError::Corrupt("genesis_validators_root".into()))?;
-                if found != genesis_validators_root {
-                    return Err(DatabaseError::GenesisValidatorsRootMismatch {
-                        found,
-                        expected: genesis_validators_root,
-                    });
+    /// Set the connection up and check (or record) the chain. Another process or handle
+    /// setting up the same new file at the same moment can make SQLite report "busy" without
+    /// waiting (switching to WAL, recovering the log), so setup is retried until
+    /// `BUSY_TIMEOUT`.
+    fn init(mut conn: Connection, genesis_validators_root: Hash256) -> Result<Self, DatabaseError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let started = Instant::now();
+        loop {
+            match setup(&mut conn, genesis_validators_root) {
+                Err(DatabaseError::Sql(e))
+                    if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(BUSY_RETRY);
                 }
-            }
-            None => {
-                conn.execute(
-                    "INSERT INTO metadata (genesis_validators_root) VALUES (?1)",
-                    params![root_blob(&genesis_validators_root)],
-                )?;
+                Err(e) => return Err(e),
+                Ok(()) => break,
             }
         }
         Ok(SlashingDatabase {
@@ -199,361 +108,140 @@ impl SlashingDatabase {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+    /// The chain this database belongs to.
+    pub fn genesis_validators_root(&self) -> Hash256 {
+        self.genesis_validators_root
+    }
+
+    /// The connection. A thread that panicked while holding it left no open transaction
+    /// (dropping one rolls it back), so a poisoned lock is still usable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Start protecting `pubkey` (idempotent).
     pub fn register_validator(&self, pubkey: &PublicKeyBytes) -> Result<(), DatabaseError> {
-        self.lock().execute(
-            "INSERT OR IGNORE INTO validators (pubkey) VALUES (?1)",
-            params![pubkey.as_ref()],
-        )?;
+        self.register_validators([pubkey])
+    }
+
+    /// Start protecting each of `pubkeys` (idempotent), in one transaction (taking the write
+    /// lock up front, so another process's commit cannot make it fail without waiting).
+    pub fn register_validators<'a>(
+        &self,
+        pubkeys: impl IntoIterator<Item = &'a PublicKeyBytes>,
+    ) -> Result<(), DatabaseError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for pubkey in pubkeys {
+            tx.execute(
+                "INSERT OR IGNORE INTO validators (pubkey) VALUES (?1)",
+                params![pubkey.as_ref()],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
-    /// Check a block proposal at `slot` with `signing_root` and record it, in one durable
-    /// transaction.
-    pub fn check_and_insert_block_proposal(
-        &self,
-        pubkey: &PublicKeyBytes,
-        slot: Slot,
-        signing_root: Hash256,
-    ) -> Result<Safe, NotSafe> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        let (id, watermark): (i64, Option<i64>) = tx
+    /// Whether `pubkey` is registered (or was imported).
+    pub fn is_registered(&self, pubkey: &PublicKeyBytes) -> Result<bool, DatabaseError> {
+        Ok(self
+            .lock()
             .query_row(
-                "SELECT id, block_watermark FROM validators WHERE pubkey = ?1",
+                "SELECT 1 FROM validators WHERE pubkey = ?1",
                 params![pubkey.as_ref()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |_| Ok(()),
             )
             .optional()?
-            .ok_or(NotSafe::UnregisteredValidator(*pubkey))?;
-        let slot_sql = to_sql(slot)?;
-        if let Some(w) = watermark {
-            if slot_sql <= w {
-                return Err(NotSafe::BlockSlotAtOrBelowWatermark {
-                    slot,
-                    watermark: w as u64,
-                });
-            }
-        }
-        let existing: Option<Option<Vec<u8>>> = tx
-            .query_row(
-                "SELECT signing_root FROM signed_blocks WHERE validator_id = ?1 AND slot = ?2",
-                params![id, slot_sql],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(root) = existing {
-            return if blob_root(root) == Some(signing_root) {
-                Ok(Safe::SameData)
-            } else {
-                Err(NotSafe::DoubleBlockProposal { slot })
-            };
-        }
-        tx.execute(
-            "INSERT INTO signed_blocks (validator_id, slot, signing_root) VALUES (?1, ?2, ?3)",
-            params![id, slot_sql, root_blob(&signing_root)],
-        )?;
-        tx.commit()?;
-        Ok(Safe::Valid)
+            .is_some())
     }
+}
 
-    /// Check an attestation (`source_epoch`, `target_epoch`, `signing_root`) and record it, in
-    /// one durable transaction.
-    pub fn check_and_insert_attestation(
-        &self,
-        pubkey: &PublicKeyBytes,
-        source_epoch: Epoch,
-        target_epoch: Epoch,
-        signing_root: Hash256,
-    ) -> Result<Safe, NotSafe> {
-        if source_epoch > target_epoch {
-            return Err(NotSafe::SourceAfterTarget {
-                source_epoch,
-                target_epoch,
-            });
+/// WAL journal, durable commits, the schema, and the chain's root (checked or recorded).
+fn setup(conn: &mut Connection, genesis_validators_root: Hash256) -> Result<(), DatabaseError> {
+    // WAL + FULL: the log is fsynced before a commit returns, so a recorded signature
+    // survives a crash or power loss.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    match version {
+        0 => {
+            tx.execute_batch(SCHEMA)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        let (id, source_wm, target_wm): (i64, Option<i64>, Option<i64>) = tx
-            .query_row(
-                "SELECT id, source_watermark, target_watermark FROM validators WHERE pubkey = ?1",
-                params![pubkey.as_ref()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?
-            .ok_or(NotSafe::UnregisteredValidator(*pubkey))?;
-        let (source, target) = (to_sql(source_epoch)?, to_sql(target_epoch)?);
-        if let Some(w) = source_wm {
-            if source < w {
-                return Err(NotSafe::SourceBelowWatermark {
-                    source_epoch,
-                    watermark: w as u64,
-                });
-            }
+        SCHEMA_VERSION => {}
+        found => {
+            return Err(DatabaseError::UnknownSchemaVersion {
+                found,
+                expected: SCHEMA_VERSION,
+            })
         }
-        if let Some(w) = target_wm {
-            if target <= w {
-                return Err(NotSafe::TargetAtOrBelowWatermark {
-                    target_epoch,
-                    watermark: w as u64,
-                });
-            }
-        }
-        let same_target: Option<(i64, Option<Vec<u8>>)> = tx
-            .query_row(
-                "SELECT source_epoch, signing_root FROM signed_attestations
-                 WHERE validator_id = ?1 AND target_epoch = ?2",
-                params![id, target],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((prior_source, root)) = same_target {
-            return if prior_source == source && blob_root(root) == Some(signing_root) {
-                Ok(Safe::SameData)
-            } else {
-                Err(NotSafe::DoubleVote {
-                    target: target_epoch,
-                })
-            };
-        }
-        // The new vote surrounds a prior one: source < prior.source and prior.target < target.
-        let surrounded_prior: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT source_epoch, target_epoch FROM signed_attestations
-                 WHERE validator_id = ?1 AND source_epoch > ?2 AND target_epoch < ?3 LIMIT 1",
-                params![id, source, target],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((ps, pt)) = surrounded_prior {
-            return Err(NotSafe::SurroundingVote {
-                source_epoch,
-                target_epoch,
-                prior_source: ps as u64,
-                prior_target: pt as u64,
-            });
-        }
-        // A prior vote surrounds the new one: prior.source < source and target < prior.target.
-        let surrounding_prior: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT source_epoch, target_epoch FROM signed_attestations
-                 WHERE validator_id = ?1 AND source_epoch < ?2 AND target_epoch > ?3 LIMIT 1",
-                params![id, source, target],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((ps, pt)) = surrounding_prior {
-            return Err(NotSafe::SurroundedVote {
-                source_epoch,
-                target_epoch,
-                prior_source: ps as u64,
-                prior_target: pt as u64,
-            });
-        }
-        tx.execute(
-            "INSERT INTO signed_attestations (validator_id, source_epoch, target_epoch, signing_root)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![id, source, target, root_blob(&signing_root)],
-        )?;
-        tx.commit()?;
-        Ok(Safe::Valid)
     }
-
-    /// Import an EIP-3076 interchange: every record is kept (those clashing with a record at
-    /// the same slot or target are dropped in favour of what is here), and each validator's
-    /// watermarks rise to the highest slot, source and target imported. One transaction: the
-    /// import happens whole or not at all.
-    pub fn import_interchange(&self, interchange: &Interchange) -> Result<usize, DatabaseError> {
-        let metadata = &interchange.metadata;
-        if metadata.interchange_format_version != INTERCHANGE_FORMAT_VERSION {
-            return Err(DatabaseError::UnsupportedVersion(
-                metadata.interchange_format_version,
-            ));
-        }
-        if metadata.genesis_validators_root != self.genesis_validators_root {
-            return Err(DatabaseError::InterchangeForAnotherChain {
-                interchange: metadata.genesis_validators_root,
-                database: self.genesis_validators_root,
-            });
-        }
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        let sql = |v: u64| {
-            i64::try_from(v).map_err(|_| DatabaseError::Corrupt(format!("{v} out of range")))
-        };
-        for record in &interchange.data {
-            tx.execute(
-                "INSERT OR IGNORE INTO validators (pubkey) VALUES (?1)",
-                params![record.pubkey.as_ref()],
-            )?;
-            let id: i64 = tx.query_row(
-                "SELECT id FROM validators WHERE pubkey = ?1",
-                params![record.pubkey.as_ref()],
-                |r| r.get(0),
-            )?;
-            for block in &record.signed_blocks {
-                tx.execute(
-                    "INSERT OR IGNORE INTO signed_blocks (validator_id, slot, signing_root) VALUES (?1, ?2, ?3)",
-                    params![id, sql(block.slot)?, block.signing_root.as_ref().map(root_blob)],
-                )?;
-            }
-            for att in &record.signed_attestations {
-                tx.execute(
-                    "INSERT OR IGNORE INTO signed_attestations (validator_id, source_epoch, target_epoch, signing_root)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![
-                        id,
-                        sql(att.source_epoch)?,
-                        sql(att.target_epoch)?,
-                        att.signing_root.as_ref().map(root_blob)
-                    ],
-                )?;
-            }
-            // Minimal strategy: nothing at or below the highest message known for the
-            // validator, imported or signed here, is signed again.
-            if !record.signed_blocks.is_empty() {
-                tx.execute(
-                    "UPDATE validators SET block_watermark = (
-                         SELECT MAX(COALESCE(v.block_watermark, -1), MAX(b.slot))
-                         FROM validators v, signed_blocks b
-                         WHERE v.id = ?1 AND b.validator_id = ?1)
-                     WHERE id = ?1",
-                    params![id],
-                )?;
-            }
-            if !record.signed_attestations.is_empty() {
-                tx.execute(
-                    "UPDATE validators SET
-                         source_watermark = (
-                             SELECT MAX(COALESCE(v.source_watermark, -1), MAX(a.source_epoch))
-                             FROM validators v, signed_attestations a
-                             WHERE v.id = ?1 AND a.validator_id = ?1),
-                         target_watermark = (
-                             SELECT MAX(COALESCE(v.target_watermark, -1), MAX(a.target_epoch))
-                             FROM validators v, signed_attestations a
-                             WHERE v.id = ?1 AND a.validator_id = ?1)
-                     WHERE id = ?1",
-                    params![id],
-                )?;
-            }
-        }
-        tx.commit()?;
-        Ok(interchange.data.len())
-    }
-
-    /// Everything recorded, as an EIP-3076 interchange. Watermarks above every recorded
-    /// message are exported as extra entries without signing roots, so an importer is at
-    /// least as strict as this database.
-    pub fn export_interchange(&self) -> Result<Interchange, DatabaseError> {
-        let conn = self.lock();
-        let mut validators: BTreeMap<i64, (PublicKeyBytes, InterchangeData)> = BTreeMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT id, pubkey, block_watermark, source_watermark, target_watermark FROM validators ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-            ))
-        })?;
-        let mut watermarks = BTreeMap::new();
-        for row in rows {
-            let (id, pubkey, bw, sw, tw) = row?;
-            let pubkey = PublicKeyBytes::deserialize(&pubkey)
-                .map_err(|_| DatabaseError::Corrupt("a validator public key".into()))?;
-            validators.insert(
-                id,
-                (
-                    pubkey,
-                    InterchangeData {
-                        pubkey,
-                        signed_blocks: Vec::new(),
-                        signed_attestations: Vec::new(),
-                    },
-                ),
-            );
-            watermarks.insert(id, (bw, sw, tw));
-        }
-        let mut stmt = conn.prepare(
-            "SELECT validator_id, slot, signing_root FROM signed_blocks ORDER BY validator_id, slot",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<Vec<u8>>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, slot, root) = row?;
-            if let Some((_, data)) = validators.get_mut(&id) {
-                data.signed_blocks.push(SignedBlock {
-                    slot: slot as u64,
-                    signing_root: blob_root(root),
-                });
-            }
-        }
-        let mut stmt = conn.prepare(
-            "SELECT validator_id, source_epoch, target_epoch, signing_root FROM signed_attestations
-             ORDER BY validator_id, target_epoch",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Option<Vec<u8>>>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, source, target, root) = row?;
-            if let Some((_, data)) = validators.get_mut(&id) {
-                data.signed_attestations.push(SignedAttestation {
-                    source_epoch: source as u64,
-                    target_epoch: target as u64,
-                    signing_root: blob_root(root),
-                });
-            }
-        }
-        for (id, (bw, sw, tw)) in watermarks {
-            let Some((_, data)) = validators.get_mut(&id) else {
-                continue;
-            };
-            if let Some(bw) = bw {
-                if !data.signed_blocks.iter().any(|b| b.slot as i64 >= bw) {
-                    data.signed_blocks.push(SignedBlock {
-                        slot: bw as u64,
-                        signing_root: None,
-                    });
-                }
-            }
-            if let (Some(sw), Some(tw)) = (sw, tw) {
-                let covered = data
-                    .signed_attestations
-                    .iter()
-                    .any(|a| a.source_epoch as i64 >= sw && a.target_epoch as i64 >= tw);
-                if !covered {
-                    data.signed_attestations.push(SignedAttestation {
-                        source_epoch: sw as u64,
-                        target_epoch: tw as u64,
-                        signing_root: None,
-                    });
-                }
-            }
-        }
-        Ok(Interchange {
-            metadata: InterchangeMetadata {
-                interchange_format_version: INTERCHANGE_FORMAT_VERSION,
-                genesis_validators_root: self.genesis_validators_root,
-            },
-            data: validators.into_values().map(|(_, d)| d).collect(),
+    let found: Option<Vec<u8>> = tx
+        .query_row("SELECT genesis_validators_root FROM metadata", [], |r| {
+            r.get(0)
         })
+        .optional()?;
+    match found {
+        Some(bytes) => {
+            let found = blob_root(Some(bytes))
+                .ok_or_else(|| DatabaseError::Corrupt("genesis_validators_root".into()))?;
+            if found != genesis_validators_root {
+                return Err(DatabaseError::GenesisValidatorsRootMismatch {
+                    found,
+                    expected: genesis_validators_root,
+                });
+            }
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO metadata (genesis_validators_root) VALUES (?1)",
+                params![root_blob(&genesis_validators_root)],
+            )?;
+        }
     }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The row of `pubkey`, if registered.
+pub(crate) fn validator_row(
+    tx: &Transaction<'_>,
+    pubkey: &PublicKeyBytes,
+) -> rusqlite::Result<Option<ValidatorRow>> {
+    tx.query_row(
+        "SELECT id, block_watermark, source_watermark, target_watermark
+         FROM validators WHERE pubkey = ?1",
+        params![pubkey.as_ref()],
+        |r| {
+            Ok(ValidatorRow {
+                id: r.get(0)?,
+                block_watermark: r.get(1)?,
+                source_watermark: r.get(2)?,
+                target_watermark: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// A slot or epoch as SQLite's signed 64-bit integer (values above `i64::MAX` are refused,
+/// never wrapped).
+pub(crate) fn to_sql(value: u64) -> Option<i64> {
+    i64::try_from(value).ok()
+}
+
+/// A stored (never negative) integer back as a slot or epoch.
+pub(crate) fn from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+/// A root as stored.
+pub(crate) fn root_blob(root: &Hash256) -> Vec<u8> {
+    root.to_vec()
+}
+
+/// A stored root (`None` when absent or malformed).
+pub(crate) fn blob_root(blob: Option<Vec<u8>>) -> Option<Hash256> {
+    blob.and_then(|b| Hash256::try_from(b.as_slice()).ok())
 }

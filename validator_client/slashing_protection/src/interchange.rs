@@ -1,4 +1,5 @@
-//! The EIP-3076 interchange format (version 5).
+//! The EIP-3076 interchange format (version 5), as serde types matching the EIP's schema:
+//! integers as quoted decimal strings, roots and keys as `0x`-hex.
 
 use serde::{Deserialize, Serialize};
 use types::{Epoch, Hash256, PublicKeyBytes, Slot};
@@ -10,16 +11,20 @@ pub const INTERCHANGE_FORMAT_VERSION: u64 = 5;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Interchange {
+    /// Format version and chain.
     pub metadata: InterchangeMetadata,
+    /// One entry per validator.
     pub data: Vec<InterchangeData>,
 }
 
-/// `metadata`.
+/// `metadata`: the format version and the chain the history belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterchangeMetadata {
+    /// Always "5" when written by this client.
     #[serde(with = "serde_utils::quoted_u64")]
     pub interchange_format_version: u64,
+    /// Identifies the chain.
     pub genesis_validators_root: Hash256,
 }
 
@@ -27,8 +32,11 @@ pub struct InterchangeMetadata {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterchangeData {
+    /// The validator's BLS public key.
     pub pubkey: PublicKeyBytes,
+    /// Blocks it signed.
     pub signed_blocks: Vec<SignedBlock>,
+    /// Attestations it signed.
     pub signed_attestations: Vec<SignedAttestation>,
 }
 
@@ -36,8 +44,10 @@ pub struct InterchangeData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedBlock {
+    /// The block's slot.
     #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
+    /// `compute_signing_root(block, domain)`, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_root: Option<Hash256>,
 }
@@ -46,10 +56,13 @@ pub struct SignedBlock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedAttestation {
+    /// `attestation.data.source.epoch`.
     #[serde(with = "serde_utils::quoted_u64")]
     pub source_epoch: Epoch,
+    /// `attestation.data.target.epoch`.
     #[serde(with = "serde_utils::quoted_u64")]
     pub target_epoch: Epoch,
+    /// `compute_signing_root(attestation_data, domain)`, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_root: Option<Hash256>,
 }
@@ -60,7 +73,7 @@ impl Interchange {
         serde_json::from_str(json)
     }
 
-    /// The interchange as JSON.
+    /// The interchange as (pretty-printed) JSON.
     pub fn to_json_string(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
     }
