@@ -28,6 +28,23 @@ export ETHSTAKER_PYTHON
 step "unit and integration tests"
 cargo test --workspace --locked
 
+step "REST API schema check: schemathesis (PyPI, cached) against a live local chain"
+# The local testnet script's own chain (2-second slots, ports picked free), stopped whatever
+# happens; the check waits for the chain to move before it starts.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SCHEMA_NET="$(mktemp -d /tmp/fresnel-schema-net.XXXXXX)"
+stop_schema_net() { TESTNET_DIR="$SCHEMA_NET" scripts/local_testnet/stop.sh >/dev/null 2>&1 || true; }
+trap stop_schema_net EXIT
+SCHEMA_PORT="$(free_port)"
+TESTNET_DIR="$SCHEMA_NET" SECONDS_PER_SLOT=2 HTTP_PORT="$SCHEMA_PORT" METRICS_PORT="$(free_port)" \
+    scripts/local_testnet/start.sh
+if ! scripts/api_schema_check/run.sh "http://127.0.0.1:$SCHEMA_PORT"; then
+    echo "--- last lines of the node's log ---"; tail -n 40 "$SCHEMA_NET/bn.log" || true
+    exit 1
+fi
+stop_schema_net
+rm -rf "$SCHEMA_NET"
+
 step "BLS vectors with the pure-Rust backend (feature pure_rust)"
 BLS_VECTORS_DIR="${FRESNEL_CACHE:-$HOME/.cache/fresnel}/spec-tests/v1.0.1/general/phase0/bls" \
     cargo test --locked -p bls --features pure_rust

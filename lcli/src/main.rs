@@ -3,6 +3,7 @@
 
 mod network;
 mod simulate;
+mod testnet;
 mod transition;
 
 use anyhow::{Context, Result};
@@ -80,6 +81,37 @@ enum Command {
         /// Write the post-state here.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Write the interop validators' keys as EIP-2335 keystores into a validator client's
+    /// directories (publicly known keys: local testnets only).
+    InsecureValidators {
+        /// Number of validators.
+        #[arg(long)]
+        count: u64,
+        /// Index of the first interop validator.
+        #[arg(long, default_value_t = 0)]
+        first_index: u64,
+        /// Keystore KDF.
+        #[arg(long, default_value = "pbkdf2", value_parser = ["pbkdf2", "scrypt"])]
+        kdf: String,
+        /// The validators directory (<0xpubkey>/voting-keystore.json).
+        #[arg(long)]
+        validators_dir: PathBuf,
+        /// The secrets directory (a password file per 0xpubkey).
+        #[arg(long)]
+        secrets_dir: PathBuf,
+    },
+    /// Write a network's config as config.yaml, with values changed by --set KEY=VALUE
+    /// (e.g. a minimal-preset testnet with SECONDS_PER_SLOT=2).
+    WriteConfig {
+        #[command(flatten)]
+        network: NetworkArg,
+        /// KEY=VALUE, repeatable.
+        #[arg(long = "set")]
+        overrides: Vec<String>,
+        /// Where to write config.yaml.
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Run an in-process chain of interop validators: produce, sign and import blocks and
     /// attestations until the head reaches the first slot of --epochs; print a line per epoch
@@ -187,6 +219,29 @@ fn run(cli: Cli) -> Result<()> {
                 )
             })
         }
+        Command::InsecureValidators {
+            count,
+            first_index,
+            kdf,
+            validators_dir,
+            secrets_dir,
+        } => {
+            let kdf = if kdf == "scrypt" {
+                eth2_keystore::Kdf::Scrypt
+            } else {
+                eth2_keystore::Kdf::Pbkdf2
+            };
+            let dirs = account_manager::ValidatorsDir {
+                validators: validators_dir,
+                secrets: secrets_dir,
+            };
+            testnet::insecure_validators(first_index, count, kdf, &dirs)
+        }
+        Command::WriteConfig {
+            network,
+            overrides,
+            output,
+        } => testnet::write_config(&network.load()?.spec, &overrides, &output),
         Command::Simulate {
             preset,
             validators,

@@ -89,10 +89,12 @@ impl<E: EthSpec> BeaconChain<E> {
                 current_slot: latest,
             });
         }
+        // In the first moments after genesis, "now minus the disparity" is before genesis:
+        // nothing is too old then.
         let earliest = self
             .slot_clock
             .now_with_past_tolerance(MAXIMUM_GOSSIP_CLOCK_DISPARITY)
-            .ok_or(BeaconChainError::SlotClock)?
+            .unwrap_or(0)
             .saturating_sub(ATTESTATION_PROPAGATION_SLOT_RANGE);
         if data.slot < earliest {
             return Err(AttestationError::PastSlot {

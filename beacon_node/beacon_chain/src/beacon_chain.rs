@@ -8,10 +8,10 @@ use crate::events::{ChainEvent, EventHandler};
 use crate::observed::ObservedByPeriod;
 use crate::operation_verification::ObservedOperations;
 use crate::pending::{PendingMessage, PendingQueue};
-use crate::slot_clock::SlotClock;
 use crate::ChainStore;
 use fork_choice::{ForkChoice, JustifiedBalances};
 use operation_pool::OperationPool;
+use slot_clock::SlotClock;
 use state_processing::helpers::accessors::get_beacon_proposer_index_at_slot;
 use state_processing::process_slots;
 use std::collections::HashSet;
@@ -98,6 +98,10 @@ pub struct BeaconChain<E: EthSpec> {
     pub(crate) pending: Mutex<PendingQueue<E>>,
     /// Exits and slashings seen, for their first-seen rules.
     pub(crate) observed_operations: Mutex<ObservedOperations>,
+    /// The finalized epoch whose migration (and events) are done. Fork choice's own finalized
+    /// checkpoint moves inside `on_block`, before the head is recomputed, so it cannot tell
+    /// the head update that finality is new.
+    pub(crate) finalization_handled: Mutex<Epoch>,
 }
 
 /// A poisoned lock means a thread panicked while holding it; the data is still the last
@@ -126,6 +130,7 @@ impl<E: EthSpec> BeaconChain<E> {
         genesis_validators_root: Hash256,
     ) -> Self {
         let pubkeys = head.state.caches.pubkeys.clone();
+        let finalized_epoch = fork_choice.finalized_checkpoint().epoch;
         let mut state_cache = StateCache::new(STATE_CACHE_SIZE);
         state_cache.insert(
             head.block_root,
@@ -155,6 +160,7 @@ impl<E: EthSpec> BeaconChain<E> {
             pubkeys,
             pending: Mutex::new(PendingQueue::default()),
             observed_operations: Mutex::new(ObservedOperations::default()),
+            finalization_handled: Mutex::new(finalized_epoch),
         }
     }
 
@@ -342,7 +348,6 @@ impl<E: EthSpec> BeaconChain<E> {
         known: Option<(Hash256, &Arc<SignedBeaconBlock<E>>)>,
     ) -> Result<Hash256, BeaconChainError> {
         let current_slot = self.current_slot()?;
-        let old_finalized = self.finalized_checkpoint();
         let new_head_root = {
             let mut fc = write(&self.fork_choice);
             fc.get_head(current_slot, |c| self.justified_balances(c))?
@@ -355,8 +360,12 @@ impl<E: EthSpec> BeaconChain<E> {
             self.switch_head(&old_head, new_head_root, known)?;
         }
         let new_finalized = self.finalized_checkpoint();
-        if new_finalized.epoch > old_finalized.epoch {
+        // Held through the migration: one migration at a time, and a failed one is retried
+        // at the next head update.
+        let mut handled = lock(&self.finalization_handled);
+        if new_finalized.epoch > *handled {
             self.on_finalization(new_finalized)?;
+            *handled = new_finalized.epoch;
         }
         Ok(new_head_root)
     }

@@ -41,8 +41,22 @@ impl<E: EthSpec> BeaconChain<E> {
         randao_reveal: SignatureBytes,
         graffiti: Hash256,
     ) -> Result<ProducedBlock<E>, BeaconChainError> {
+        self.check_not_future_slot(slot)?;
         let head = self.head();
         self.produce_block_on(head.block_root, &head.state, slot, randao_reveal, graffiti)
+    }
+
+    /// Production for a slot the clock has not reached would advance a state through every
+    /// slot up to it: a request for slot 2^64-1 must be refused, not computed. One slot of
+    /// slack covers a validator client whose clock runs slightly ahead.
+    fn check_not_future_slot(&self, slot: Slot) -> Result<(), BeaconChainError> {
+        let current = self.current_slot()?;
+        if slot > current.saturating_add(1) {
+            return Err(BeaconChainError::BlockProduction(format!(
+                "slot {slot} is in the future (the current slot is {current})"
+            )));
+        }
+        Ok(())
     }
 
     /// `produce_block` on any known block (`parent_root` with post-state `parent_state`), not
@@ -132,6 +146,7 @@ impl<E: EthSpec> BeaconChain<E> {
         slot: Slot,
         index: u64,
     ) -> Result<AttestationData, BeaconChainError> {
+        self.check_not_future_slot(slot)?;
         let head = self.head();
         self.produce_attestation_data_on(head.block_root, &head.state, slot, index)
     }

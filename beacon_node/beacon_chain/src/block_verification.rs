@@ -197,6 +197,7 @@ impl<E: EthSpec> BeaconChain<E> {
         match check_block_against_chain(&block, block_root, self, false) {
             Ok(()) => {}
             Err(e) => {
+                crate::metrics::observe_rejection(e.kind());
                 if e.marks_block_invalid() {
                     self.mark_invalid(block_root);
                 }
@@ -223,6 +224,7 @@ impl<E: EthSpec> BeaconChain<E> {
                 .import_block_with_timings(verified, start.elapsed())
                 .map(|(root, _)| root),
             Err(e) => {
+                crate::metrics::observe_rejection(e.kind());
                 if e.marks_block_invalid() {
                     self.mark_invalid(block.message.tree_hash_root());
                 }
@@ -249,8 +251,12 @@ impl<E: EthSpec> BeaconChain<E> {
         let block_root = verified.block_root;
         let result = self.import_verified(verified, gossip_checks);
         match &result {
-            Ok(_) => self.process_pending(block_root),
+            Ok(timings) => {
+                crate::metrics::observe_import(timings);
+                self.process_pending(block_root)
+            }
             Err(e) => {
+                crate::metrics::observe_rejection(e.kind());
                 if e.marks_block_invalid() {
                     self.mark_invalid(block_root);
                 }

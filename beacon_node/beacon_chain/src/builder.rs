@@ -5,9 +5,9 @@ use crate::beacon_chain::{
     BeaconChain, CanonicalHead, CHAIN_INFO_KEY, FORK_CHOICE_TREE_KEY, FORK_CHOICE_VOTES_KEY,
 };
 use crate::errors::BeaconChainError;
-use crate::slot_clock::SlotClock;
 use crate::ChainStore;
 use fork_choice::ForkChoice;
+use slot_clock::SlotClock;
 use ssz::{Decode, Encode};
 use ssz_derive::{Decode, Encode};
 use state_processing::helpers::accessors::fill_pubkey_cache;

@@ -118,6 +118,30 @@ impl From<BeaconChainError> for BlockError {
 }
 
 impl BlockError {
+    /// The variant's name: a bounded label for metrics.
+    pub fn kind(&self) -> &'static str {
+        use BlockError::*;
+        match self {
+            FutureSlot { .. } => "FutureSlot",
+            WouldRevertFinalizedSlot { .. } => "WouldRevertFinalizedSlot",
+            BlockIsAlreadyKnown(_) => "BlockIsAlreadyKnown",
+            RepeatProposal { .. } => "RepeatProposal",
+            ProposalSignatureInvalid => "ProposalSignatureInvalid",
+            ParentUnknown(_) => "ParentUnknown",
+            ParentInvalid(_) => "ParentInvalid",
+            BlockIsNotLaterThanParent { .. } => "BlockIsNotLaterThanParent",
+            NotFinalizedDescendant { .. } => "NotFinalizedDescendant",
+            IncorrectProposer { .. } => "IncorrectProposer",
+            UnknownValidator(_) => "UnknownValidator",
+            PerBlockProcessing(_) => "PerBlockProcessing",
+            StateRootMismatch { .. } => "StateRootMismatch",
+            SlotProcessing(_) => "SlotProcessing",
+            ForkChoice(_) => "ForkChoice",
+            SignatureSet(_) => "SignatureSet",
+            BeaconChain(_) => "BeaconChain",
+        }
+    }
+
     /// REJECT or IGNORE, per the `beacon_block` topic's rules.
     pub fn gossip_action(&self) -> GossipAction {
         use BlockError::*;

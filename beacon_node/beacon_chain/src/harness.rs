@@ -7,11 +7,11 @@
 
 use crate::beacon_chain::BeaconChain;
 use crate::errors::{AttestationError, BeaconChainError, BlockError};
-use crate::slot_clock::{ManualSlotClock, SlotClock};
 use crate::ChainStore;
 use bls::{AggregateSignature, SecretKey};
 use eth2_interop_keypairs::interop_secret_key;
 use rayon::prelude::*;
+use slot_clock::{ManualSlotClock, SlotClock};
 use state_processing::genesis::interop_genesis_state;
 use state_processing::helpers::accessors::{
     committee_cache, get_beacon_proposer_index, get_domain,

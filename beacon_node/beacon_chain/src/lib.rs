@@ -23,10 +23,11 @@ pub mod caches;
 pub mod errors;
 pub mod events;
 pub mod harness;
+mod metrics;
 mod observed;
 pub mod operation_verification;
 pub mod pending;
-pub mod slot_clock;
+pub use slot_clock;
 
 pub use crate::beacon_chain::{BeaconChain, CanonicalHead};
 pub use attestation_verification::{

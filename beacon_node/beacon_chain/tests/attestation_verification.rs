@@ -7,6 +7,7 @@ mod common;
 use beacon_chain::harness::{
     attestation_with_bits, AttestationMode, BeaconChainHarness, ProducedAttestation,
 };
+use beacon_chain::SlotClock;
 use beacon_chain::{AttestationError, GossipAction};
 use common::*;
 use std::sync::Arc;
@@ -509,4 +510,28 @@ fn verified_attestations_reach_fork_choice_and_the_pool() {
     h.set_slot(slot + 1).unwrap();
     let fc = h.chain.fork_choice();
     assert!(fc.latest_message(0).is_some());
+}
+
+#[test]
+fn an_attestation_in_the_first_moments_after_genesis_is_accepted() {
+    // At genesis + 100 ms, "now minus MAXIMUM_GOSSIP_CLOCK_DISPARITY" is before genesis: the
+    // earliest permissible slot is then 0, not a broken clock.
+    let h = harness();
+    let genesis = h.clock.genesis_duration();
+    h.clock
+        .set_time(genesis + std::time::Duration::from_millis(100));
+    let atts = h
+        .make_attestations(
+            0,
+            h.chain.head_block_root(),
+            &everyone,
+            AttestationMode::Unaggregated,
+        )
+        .unwrap();
+    let ProducedAttestation::Unaggregated(a, subnet) = atts[0].clone() else {
+        unreachable!()
+    };
+    h.chain
+        .verify_unaggregated_attestation_for_gossip(a, Some(subnet))
+        .unwrap();
 }

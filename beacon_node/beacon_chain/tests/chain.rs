@@ -32,8 +32,32 @@ fn full_participation_justifies_and_finalizes_every_epoch() {
             );
             // Fork choice agrees with the head state.
             assert_eq!(h.chain.finalized_checkpoint(), state.finalized_checkpoint);
+            // And the database migrated: the split is the finalized block.
+            assert_eq!(
+                h.chain.store.split().block_root,
+                state.finalized_checkpoint.root,
+                "the database split follows finality on entering epoch {epoch}"
+            );
         }
     }
+}
+
+#[test]
+fn finality_is_announced_once_per_new_finalized_checkpoint() {
+    let h = harness();
+    let mut events = h.chain.events.subscribe();
+    let spe = slots_per_epoch();
+    let mut finalized = Vec::new();
+    // Drained slot by slot: the channel keeps the latest 256 events.
+    for slot in 1..=5 * spe {
+        run_slots(&h, slot, slot, &everyone);
+        while let Ok(event) = events.try_recv() {
+            if let beacon_chain::ChainEvent::FinalizedCheckpoint { epoch, .. } = event {
+                finalized.push(epoch);
+            }
+        }
+    }
+    assert_eq!(finalized, vec![2, 3], "one event per newly finalized epoch");
 }
 
 #[test]

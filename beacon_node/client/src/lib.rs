@@ -20,8 +20,13 @@ pub enum GenesisSource {
     State(Vec<u8>),
     /// An interop ("mocked start") genesis of `validators` at `genesis_time`.
     Interop { validators: u64, genesis_time: u64 },
-    /// A finalized checkpoint: its state and block (SSZ).
-    Checkpoint { state: Vec<u8>, block: Vec<u8> },
+    /// A finalized checkpoint: its state and block (SSZ), and, when the operator gave one,
+    /// the weak subjectivity checkpoint they must match and be recent enough for.
+    Checkpoint {
+        state: Vec<u8>,
+        block: Vec<u8>,
+        wss_checkpoint: Option<types::Checkpoint>,
+    },
     /// None: the network has no genesis state yet.
     Unknown { network: String },
 }
@@ -34,6 +39,8 @@ pub struct ClientConfig {
     pub genesis: GenesisSource,
     /// The REST API's address (None: no API).
     pub http_address: Option<SocketAddr>,
+    /// The Prometheus endpoint's address (None: no metrics server).
+    pub metrics_address: Option<SocketAddr>,
     pub store: StoreConfig,
     pub version: String,
 }
@@ -49,6 +56,10 @@ pub enum ClientError {
     Chain(#[from] beacon_chain::BeaconChainError),
     #[error("REST API: {0}")]
     Api(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
+    #[error("network identity: {0}")]
+    Identity(#[from] network::IdentityError),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -61,6 +72,8 @@ pub struct Client<E: EthSpec> {
     pub chain: Arc<BeaconChain<E>>,
     /// Where the REST API listens, if it does.
     pub http_address: Option<SocketAddr>,
+    /// Where the Prometheus endpoint listens, if it does.
+    pub metrics_address: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -117,14 +130,78 @@ fn build_chain<E: EthSpec>(config: &ClientConfig) -> Result<BeaconChain<E>, Clie
                 .map_err(|e| ClientError::Genesis(format!("interop genesis: {e:?}")))?;
             BeaconChain::from_genesis(store, spec.clone(), clock(*genesis_time), state)?
         }
-        GenesisSource::Checkpoint { state, block } => {
+        GenesisSource::Checkpoint {
+            state,
+            block,
+            wss_checkpoint,
+        } => {
             let state: BeaconState<E> = decode("the checkpoint state", state)?;
             let block: SignedBeaconBlock<E> = decode("the checkpoint block", block)?;
             let time = state.genesis_time;
-            BeaconChain::from_anchor(store, spec.clone(), clock(time), block, state)?
+            let clock = clock(time);
+            match wss_checkpoint {
+                Some(ws) => check_weak_subjectivity(&*clock, &state, ws, &spec)?,
+                None => tracing::warn!(
+                    "Starting from a checkpoint that no --wss-checkpoint vouches for: make sure it came from a source you trust"
+                ),
+            }
+            BeaconChain::from_anchor(store, spec.clone(), clock, block, state)?
         }
     };
     Ok(chain)
+}
+
+/// The node's peer-to-peer identity (its key kept under `<datadir>/network`), with the ENR
+/// naming the chain's current fork.
+fn node_identity<E: EthSpec>(
+    chain: &BeaconChain<E>,
+    datadir: &std::path::Path,
+) -> Result<eth2_api_types::NetworkIdentity, ClientError> {
+    let head = chain.head();
+    let fork_id = network::EnrForkId::phase0(
+        head.state.fork.current_version,
+        head.state.genesis_validators_root,
+    );
+    let identity = network::NodeIdentity::load_or_create(&datadir.join("network"), fork_id)?;
+    let enr = identity.enr.to_base64();
+    tracing::info!(peer_id = %identity.peer_id, %enr, "Node identity");
+    Ok(eth2_api_types::NetworkIdentity {
+        peer_id: identity.peer_id.to_string(),
+        enr,
+        p2p_addresses: Vec::new(),
+        discovery_addresses: Vec::new(),
+        metadata: eth2_api_types::NodeMetadata {
+            seq_number: identity.seq_number,
+            attnets: identity.attnets_hex(),
+        },
+    })
+}
+
+/// The weak subjectivity check before trusting a checkpoint state (weak-subjectivity.md,
+/// Weak Subjectivity Sync): the state is the operator's checkpoint, and recent enough.
+fn check_weak_subjectivity<E: EthSpec>(
+    clock: &dyn SlotClock,
+    state: &BeaconState<E>,
+    ws: &types::Checkpoint,
+    spec: &ChainSpec,
+) -> Result<(), ClientError> {
+    use state_processing::weak_subjectivity::{
+        compute_weak_subjectivity_period, is_within_weak_subjectivity_period,
+    };
+    // Before genesis the clock has no slot; no checkpoint can be stale then.
+    let current_slot = clock.now().unwrap_or(0);
+    let within = is_within_weak_subjectivity_period(current_slot, state, ws, spec)
+        .map_err(|e| ClientError::Genesis(format!("--wss-checkpoint: {e}")))?;
+    if !within {
+        let period = compute_weak_subjectivity_period(state, spec).unwrap_or(0);
+        return Err(ClientError::Genesis(format!(
+            "the checkpoint state (epoch {}) is older than its weak subjectivity period ({period} epochs) allows at epoch {}: a chain started from it could be an attacker's; get a recent finalized checkpoint from a source you trust",
+            ws.epoch,
+            current_slot / E::slots_per_epoch()
+        )));
+    }
+    tracing::info!(epoch = ws.epoch, root = ?ws.root, "Checkpoint state matches the weak subjectivity checkpoint");
+    Ok(())
 }
 
 /// A database is resumed only for the chain the node was asked to run.
@@ -160,11 +237,14 @@ impl<E: EthSpec> Client<E> {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(slot_timer(chain.clone(), shutdown_rx.clone()))];
 
+        let identity = node_identity(&chain, &config.datadir)?;
         let mut http_address = None;
         if let Some(addr) = config.http_address {
             let ctx = Arc::new(Context {
+                identity: Some(identity),
                 chain: Some(chain.clone()),
                 version: config.version.clone(),
+                shutdown: http_api::ShutdownSignal::new(shutdown_rx.clone()),
             });
             let mut rx = shutdown_rx.clone();
             let (bound, server) = http_api::serve(ctx, addr, async move {
@@ -175,6 +255,17 @@ impl<E: EthSpec> Client<E> {
             http_address = Some(bound);
             tasks.push(tokio::spawn(server));
         }
+        let mut metrics_address = None;
+        if let Some(addr) = config.metrics_address {
+            let mut rx = shutdown_rx.clone();
+            let (bound, server) = http_metrics::serve(chain.clone(), addr, async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .map_err(ClientError::Metrics)?;
+            tracing::info!(address = %bound, "Metrics server listening");
+            metrics_address = Some(bound);
+            tasks.push(tokio::spawn(server));
+        }
         tracing::info!(
             head_slot = chain.head_slot(),
             finalized_epoch = chain.finalized_checkpoint().epoch,
@@ -183,6 +274,7 @@ impl<E: EthSpec> Client<E> {
         Ok(Client {
             chain,
             http_address,
+            metrics_address,
             shutdown,
             tasks,
         })

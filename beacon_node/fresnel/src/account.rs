@@ -97,7 +97,7 @@ pub struct SlashingDbArgs {
 }
 
 /// The slashing protection database's file in a validators directory.
-pub const SLASHING_PROTECTION_FILE: &str = "slashing_protection.sqlite";
+pub use validator_client::SLASHING_PROTECTION_FILENAME as SLASHING_PROTECTION_FILE;
 
 impl SlashingDbArgs {
     fn open(&self) -> Result<SlashingDatabase> {

@@ -28,6 +28,10 @@ pub struct BnArgs {
     /// Start from a finalized checkpoint: its block (SSZ).
     #[arg(long, requires = "checkpoint_state")]
     checkpoint_block: Option<PathBuf>,
+    /// A weak subjectivity checkpoint, 0xBLOCK_ROOT:EPOCH, from a source you trust: the
+    /// checkpoint state must be that checkpoint and within its weak subjectivity period.
+    #[arg(long, requires = "checkpoint_state", value_parser = parse_wss_checkpoint)]
+    wss_checkpoint: Option<types::Checkpoint>,
     /// The REST API's address.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     http_address: IpAddr,
@@ -37,6 +41,15 @@ pub struct BnArgs {
     /// Run without the REST API.
     #[arg(long)]
     no_http: bool,
+    /// Serve Prometheus metrics (GET /metrics) on --metrics-address:--metrics-port.
+    #[arg(long)]
+    metrics: bool,
+    /// The metrics server's address.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    metrics_address: IpAddr,
+    /// The metrics server's port (0 picks a free one).
+    #[arg(long, default_value_t = 5054)]
+    metrics_port: u16,
     /// Keep a full finalized state every this many slots (a multiple of SLOTS_PER_EPOCH).
     #[arg(long, default_value_t = 2048)]
     slots_per_restore_point: u64,
@@ -53,6 +66,7 @@ pub fn run(args: BnArgs) -> Result<()> {
         (None, Some(state), Some(block)) => GenesisSource::Checkpoint {
             state: std::fs::read(state).with_context(|| format!("reading {}", state.display()))?,
             block: std::fs::read(block).with_context(|| format!("reading {}", block.display()))?,
+            wss_checkpoint: args.wss_checkpoint,
         },
         (None, None, None) => match network.genesis_state_bytes.clone() {
             Some(bytes) => GenesisSource::State(bytes),
@@ -80,6 +94,9 @@ pub fn run(args: BnArgs) -> Result<()> {
         spec: network.spec,
         genesis,
         http_address: (!args.no_http).then_some(SocketAddr::new(args.http_address, args.http_port)),
+        metrics_address: args
+            .metrics
+            .then_some(SocketAddr::new(args.metrics_address, args.metrics_port)),
         store: store_config(args.slots_per_restore_point),
         version: format!(
             "Fresnel/v{}/{}",
@@ -97,6 +114,23 @@ pub fn run(args: BnArgs) -> Result<()> {
     })
 }
 
+/// `0x<32-byte block root>:<epoch>`, the form clients and explorers print.
+fn parse_wss_checkpoint(text: &str) -> Result<types::Checkpoint, String> {
+    let (root, epoch) = text.split_once(':').ok_or("expected 0xBLOCK_ROOT:EPOCH")?;
+    let root_bytes = root
+        .strip_prefix("0x")
+        .and_then(|hex_text| hex::decode(hex_text).ok())
+        .filter(|bytes| bytes.len() == 32)
+        .ok_or("the root must be 0x and 64 hex digits")?;
+    let epoch = epoch
+        .parse()
+        .map_err(|_| format!("the epoch {epoch:?} is not a number"))?;
+    Ok(types::Checkpoint {
+        epoch,
+        root: types::Hash256::from_slice(&root_bytes),
+    })
+}
+
 fn store_config(slots_per_restore_point: u64) -> store::StoreConfig {
     store::StoreConfig {
         slots_per_restore_point,
@@ -106,17 +140,24 @@ fn store_config(slots_per_restore_point: u64) -> store::StoreConfig {
 
 async fn serve<E: EthSpec>(config: ClientConfig) -> Result<()> {
     let client = Client::<E>::start(config).await?;
-    if let Some(addr) = client.http_address {
-        // Scripts wait for this line to know the API is up.
-        println!("http_api listening on http://{addr}");
+    // Scripts wait for the "http_api listening" line to know the node is ready, so it comes
+    // last. Nobody may be reading stdout any more (a closed pipe): that is no reason to stop.
+    use std::io::Write;
+    let mut stdout = std::io::stdout();
+    if let Some(addr) = client.metrics_address {
+        let _ = writeln!(stdout, "metrics listening on http://{addr}/metrics");
     }
+    if let Some(addr) = client.http_address {
+        let _ = writeln!(stdout, "http_api listening on http://{addr}");
+    }
+    let _ = stdout.flush();
     wait_for_signal().await?;
     tracing::info!("Shutting down");
     client.stop().await;
     Ok(())
 }
 
-async fn wait_for_signal() -> Result<()> {
+pub(crate) async fn wait_for_signal() -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     tokio::select! {

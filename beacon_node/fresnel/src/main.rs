@@ -1,12 +1,13 @@
 //! `fresnel`: one binary for the beacon node, the validator client and the account tools.
 //!
 //! It lives under `beacon_node/` because the repository's top level is fixed; the validator
-//! client's parts are libraries under `validator_client/`. So far: `fresnel bn` (no
-//! networking yet) and `fresnel account`.
+//! client's parts are libraries under `validator_client/`: `fresnel bn` (no networking yet),
+//! `fresnel vc` and `fresnel account`.
 
 mod account;
 mod bn;
 mod network;
+mod vc;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,9 @@ struct Cli {
 enum Command {
     /// The beacon node: follows the chain, keeps it on disk, serves the REST API.
     Bn(bn::BnArgs),
+    /// The validator client: signs duties for the keys of a validators directory through a
+    /// beacon node's REST API.
+    Vc(vc::VcArgs),
     /// Validator keys: mnemonics, keystores, deposit data, imports.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -50,6 +54,7 @@ fn main() {
     }
     let result = match cli.command {
         Command::Bn(args) => bn::run(args),
+        Command::Vc(args) => vc::run(args),
         Command::Account(command) => account::run(command),
     };
     if let Err(e) = result {

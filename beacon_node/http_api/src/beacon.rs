@@ -10,26 +10,8 @@ use tree_hash::TreeHash;
 use types::{BeaconBlockHeader, Checkpoint, EthSpec, Fork, Hash256, SignedBeaconBlockHeader};
 use warp::Filter;
 
-/// `{"data": …}`.
-#[derive(Serialize)]
-pub struct Data<T> {
-    pub data: T,
-}
-
-/// `{"root": …}`.
-#[derive(Serialize)]
-pub struct RootData {
-    pub root: Hash256,
-}
-
-#[derive(Serialize)]
-struct Genesis {
-    #[serde(with = "serde_utils::quoted_u64")]
-    genesis_time: u64,
-    genesis_validators_root: Hash256,
-    #[serde(with = "serde_utils::bytes_4_hex")]
-    genesis_fork_version: [u8; 4],
-}
+use eth2_api_types::GenesisData;
+pub use eth2_api_types::{Data, RootData};
 
 #[derive(Serialize)]
 struct FinalityCheckpoints {
@@ -99,7 +81,7 @@ pub fn routes<E: EthSpec>(
             blocking_json(move || {
                 let chain = ctx.chain()?;
                 Ok(Data {
-                    data: Genesis {
+                    data: GenesisData {
                         genesis_time: chain.genesis_time,
                         genesis_validators_root: chain.genesis_validators_root,
                         genesis_fork_version: chain.spec.genesis_fork_version,

@@ -33,6 +33,16 @@ impl ApiError {
         }
     }
 
+    /// The same error with 404 turned into 400, for the operations whose schema (v1) defines
+    /// no 404: there, a state or item that does not exist is a bad request.
+    pub fn not_found_as_bad_request(self) -> Self {
+        if self.status == StatusCode::NOT_FOUND {
+            ApiError::bad_request(self.message)
+        } else {
+            self
+        }
+    }
+
     /// 500 with a message (a failure of the node, not of the request).
     pub fn server_error(message: impl Into<String>) -> Self {
         ApiError {

@@ -3,6 +3,8 @@
 use crate::error::ApiError;
 use crate::Context;
 use beacon_chain::ChainEvent;
+use eth2_api_types::{ChainReorgEvent, HeadEvent};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,17 +27,6 @@ struct TopicsQuery {
 }
 
 #[derive(Serialize)]
-struct Head {
-    #[serde(with = "serde_utils::quoted_u64")]
-    slot: Slot,
-    block: Hash256,
-    state: Hash256,
-    epoch_transition: bool,
-    previous_duty_dependent_root: Hash256,
-    current_duty_dependent_root: Hash256,
-}
-
-#[derive(Serialize)]
 struct Block {
     #[serde(with = "serde_utils::quoted_u64")]
     slot: Slot,
@@ -46,20 +37,6 @@ struct Block {
 struct Finalized {
     block: Hash256,
     state: Hash256,
-    #[serde(with = "serde_utils::quoted_u64")]
-    epoch: Epoch,
-}
-
-#[derive(Serialize)]
-struct Reorg {
-    #[serde(with = "serde_utils::quoted_u64")]
-    slot: Slot,
-    #[serde(with = "serde_utils::quoted_u64")]
-    depth: u64,
-    old_head_block: Hash256,
-    new_head_block: Hash256,
-    old_head_state: Hash256,
-    new_head_state: Hash256,
     #[serde(with = "serde_utils::quoted_u64")]
     epoch: Epoch,
 }
@@ -75,7 +52,7 @@ fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_j
             epoch_transition,
             previous_duty_dependent_root,
             current_duty_dependent_root,
-        } => sse.json_data(Head {
+        } => sse.json_data(HeadEvent {
             slot: *slot,
             block: *block,
             state: *state,
@@ -106,7 +83,7 @@ fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_j
             old_head_state,
             new_head_state,
             epoch,
-        } => sse.json_data(Reorg {
+        } => sse.json_data(ChainReorgEvent {
             slot: *slot,
             depth: *depth,
             old_head_block: *old_head_block,
@@ -158,6 +135,8 @@ pub fn routes<E: EthSpec>(
                     }
                 }
             });
+            // The stream ends when the node stops, so shutdown need not wait for the client.
+            let stream = stream.take_until(ctx.shutdown.clone().fired());
             Ok(warp::sse::reply(warp::sse::keep_alive().stream(stream)))
         })
 }

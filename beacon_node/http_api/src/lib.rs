@@ -6,12 +6,9 @@
 //! JSON of the schema (types serialise as the API writes them), and fail with
 //! `{code, message}` and the status the schema defines (`error.rs`).
 //!
-//! So far: genesis; state root, fork, finality checkpoints, validators, balances and
-//! committees; block headers, blocks, block roots and attestations; the pools (reads, and
-//! slashing and exit submissions); config; node version, health and syncing; and what a
-//! validator client needs (duties, block and attestation production, aggregates, block,
-//! attestation and aggregate submission), the event stream, and debug states (JSON or SSZ) and heads. The the headers list and the
-//! peer-related node endpoints are still to come (issue 4).
+//! Every phase 0 operation is served: beacon (genesis, states, headers, blocks, pools),
+//! config, node, validator, debug and the event stream. Without networking, the node has no
+//! peers, and says so.
 
 mod beacon;
 mod config;
@@ -39,6 +36,35 @@ pub struct Context<E: EthSpec> {
     pub chain: Option<Arc<BeaconChain<E>>>,
     /// The node's version string (`Fresnel/v0.1.0/<os>`).
     pub version: String,
+    /// Ends the event streams when the server stops.
+    pub shutdown: ShutdownSignal,
+    /// The node's peer-to-peer identity (None: the node has no network key).
+    pub identity: Option<eth2_api_types::NetworkIdentity>,
+}
+
+/// Tells long-lived responses (the event stream) that the server is stopping: warp's graceful
+/// shutdown waits for every open connection, and an event stream never ends by itself.
+#[derive(Clone)]
+pub struct ShutdownSignal(tokio::sync::watch::Receiver<bool>);
+
+impl ShutdownSignal {
+    /// Fires when `receiver` sees `true`.
+    pub fn new(receiver: tokio::sync::watch::Receiver<bool>) -> Self {
+        ShutdownSignal(receiver)
+    }
+
+    /// Never fires (tests, or a server that runs until the process ends).
+    pub fn never() -> Self {
+        // With the sender gone, `fired` waits forever.
+        ShutdownSignal(tokio::sync::watch::channel(false).1)
+    }
+
+    /// Resolves once shutdown begins.
+    pub async fn fired(mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl<E: EthSpec> Context<E> {
@@ -78,7 +104,19 @@ pub fn routes<E: EthSpec>(
         .or(events::routes(ctx.clone()))
         .or(debug::routes(ctx))
         .recover(error::handle_rejection)
-        .with(warp::log("fresnel::http_api"))
+        .with(warp::log::custom(log_request))
+}
+
+/// One debug line per request (a validator client makes several a slot; errors are what an
+/// operator needs to see, at warn).
+fn log_request(info: warp::log::Info<'_>) {
+    let status = info.status().as_u16();
+    let elapsed_ms = info.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(method = %info.method(), path = info.path(), status, elapsed_ms, "API request failed");
+    } else {
+        tracing::debug!(method = %info.method(), path = info.path(), status, elapsed_ms, "API request");
+    }
 }
 
 /// Serve on `addr`; returns the bound address (port 0 picks a free one) and the server

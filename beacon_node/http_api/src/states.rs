@@ -4,6 +4,7 @@ use crate::beacon::Data;
 use crate::error::ApiError;
 use crate::ids::StateId;
 use crate::{blocking_json, Context};
+use eth2_api_types::ValidatorData;
 use serde::{Deserialize, Serialize};
 use state_processing::helpers::accessors::committee_cache;
 use state_processing::helpers::FAR_FUTURE_EPOCH;
@@ -46,16 +47,6 @@ fn status_matches(status: &str, filter: &str) -> bool {
 }
 
 #[derive(Serialize)]
-struct ValidatorData {
-    #[serde(with = "serde_utils::quoted_u64")]
-    index: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    balance: u64,
-    status: &'static str,
-    validator: Validator,
-}
-
-#[derive(Serialize)]
 struct BalanceData {
     #[serde(with = "serde_utils::quoted_u64")]
     index: u64,
@@ -73,10 +64,36 @@ struct CommitteeData {
     validators: Vec<u64>,
 }
 
-#[derive(Deserialize, Default)]
+/// `id` and `status` filters. The schema gives these array parameters no `style`, so the
+/// OpenAPI default applies (repeated keys: `id=1&id=2`); many clients send one
+/// comma-separated value (`id=1,2`). Both, and any mix, are accepted.
+#[derive(Default)]
 struct IdQuery {
-    id: Option<String>,
-    status: Option<String>,
+    /// None: no `id` parameter (every validator).
+    ids: Option<Vec<String>>,
+    statuses: Vec<String>,
+}
+
+fn id_query() -> impl Filter<Extract = (IdQuery,), Error = warp::Rejection> + Clone {
+    warp::query::<Vec<(String, String)>>().map(|pairs: Vec<(String, String)>| {
+        let mut query = IdQuery::default();
+        let split = |value: &str| -> Vec<String> {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "id" => query.ids.get_or_insert_with(Vec::new).extend(split(&value)),
+                "status" => query.statuses.extend(split(&value)),
+                _ => {}
+            }
+        }
+        query
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -108,14 +125,17 @@ fn resolve_validator<E: EthSpec>(
     }
 }
 
-/// The indices a comma-separated `id` list names (unknown ones skipped), or all.
-fn selected<E: EthSpec>(state: &BeaconState<E>, ids: Option<&str>) -> Result<Vec<u64>, ApiError> {
+/// The indices the `id` list names (unknown ones skipped), or all.
+fn selected<E: EthSpec>(
+    state: &BeaconState<E>,
+    ids: Option<&[String]>,
+) -> Result<Vec<u64>, ApiError> {
     match ids {
         None => Ok((0..state.validators.len() as u64).collect()),
         Some(list) => {
             let mut out = Vec::new();
-            for id in list.split(',').filter(|s| !s.is_empty()) {
-                if let Some(index) = resolve_validator(state, id.trim())? {
+            for id in list {
+                if let Some(index) = resolve_validator(state, id)? {
                     out.push(index);
                 }
             }
@@ -130,7 +150,7 @@ fn validator_data<E: EthSpec>(state: &BeaconState<E>, index: u64) -> Option<Vali
     Some(ValidatorData {
         index,
         balance,
-        status: validator_status(&validator, balance, state.current_epoch()),
+        status: validator_status(&validator, balance, state.current_epoch()).to_string(),
         validator,
     })
 }
@@ -159,20 +179,17 @@ pub fn routes<E: EthSpec>(
 
     let validators = states
         .and(warp::path!("validators"))
-        .and(warp::query::<IdQuery>())
+        .and(id_query())
         .and(with_ctx.clone())
         .and_then(|id: StateId, query: IdQuery, ctx: Arc<Context<E>>| {
             blocking_json(move || {
                 let (_, state) = id.state(&*ctx.chain()?)?;
-                let statuses: Vec<String> = query
-                    .status
-                    .map(|s| s.split(',').map(str::to_string).collect())
-                    .unwrap_or_default();
-                let data: Vec<ValidatorData> = selected(&state, query.id.as_deref())?
+                let statuses = query.statuses;
+                let data: Vec<ValidatorData> = selected(&state, query.ids.as_deref())?
                     .into_iter()
                     .filter_map(|i| validator_data(&state, i))
                     .filter(|v| {
-                        statuses.is_empty() || statuses.iter().any(|s| status_matches(v.status, s))
+                        statuses.is_empty() || statuses.iter().any(|s| status_matches(&v.status, s))
                     })
                     .collect();
                 Ok(Data { data })
@@ -197,12 +214,15 @@ pub fn routes<E: EthSpec>(
 
     let balances = states
         .and(warp::path!("validator_balances"))
-        .and(warp::query::<IdQuery>())
+        .and(id_query())
         .and(with_ctx.clone())
         .and_then(|id: StateId, query: IdQuery, ctx: Arc<Context<E>>| {
             blocking_json(move || {
-                let (_, state) = id.state(&*ctx.chain()?)?;
-                let data: Vec<BalanceData> = selected(&state, query.id.as_deref())?
+                // v1 defines no 404 for this operation: an unknown state is a bad request.
+                let (_, state) = id
+                    .state(&*ctx.chain()?)
+                    .map_err(ApiError::not_found_as_bad_request)?;
+                let data: Vec<BalanceData> = selected(&state, query.ids.as_deref())?
                     .into_iter()
                     .filter_map(|index| {
                         state

@@ -6,51 +6,20 @@ use crate::beacon::Data;
 use crate::error::ApiError;
 use crate::{blocking_json, Context};
 use beacon_chain::{AttestationError, BeaconChain, BlockError, GossipAction};
-use serde::{Deserialize, Serialize};
+use eth2_api_types::{AttesterDuty, DutiesResponse, ErrorMessage, IndexedFailure, ProposerDuty};
+use serde::Deserialize;
 use state_processing::helpers::accessors::{committee_cache, get_beacon_proposer_index_at_slot};
 use state_processing::process_slots;
 use std::sync::Arc;
 use types::{
-    Attestation, BeaconState, EthSpec, Hash256, PublicKeyBytes, SignatureBytes,
-    SignedAggregateAndProof, SignedBeaconBlock, Slot,
+    Attestation, BeaconState, EthSpec, Hash256, SignatureBytes, SignedAggregateAndProof,
+    SignedBeaconBlock, Slot,
 };
 use warp::http::StatusCode;
 use warp::Filter;
 
 /// Largest JSON body accepted (a block with every operation is far below this).
 const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
-
-#[derive(Serialize)]
-struct DutiesResponse<T> {
-    dependent_root: Hash256,
-    data: Vec<T>,
-}
-
-#[derive(Serialize)]
-struct ProposerDuty {
-    pubkey: PublicKeyBytes,
-    #[serde(with = "serde_utils::quoted_u64")]
-    validator_index: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    slot: Slot,
-}
-
-#[derive(Serialize)]
-struct AttesterDuty {
-    pubkey: PublicKeyBytes,
-    #[serde(with = "serde_utils::quoted_u64")]
-    validator_index: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    committee_index: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    committee_length: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    committees_at_slot: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    validator_committee_index: u64,
-    #[serde(with = "serde_utils::quoted_u64")]
-    slot: Slot,
-}
 
 #[derive(Deserialize)]
 struct ProduceBlockQuery {
@@ -73,20 +42,6 @@ struct AggregateQuery {
     slot: Slot,
 }
 
-/// One failed item of a pool submission.
-#[derive(Serialize)]
-struct Failure {
-    index: usize,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct FailuresBody {
-    code: u16,
-    message: String,
-    failures: Vec<Failure>,
-}
-
 /// A JSON body of at most MAX_BODY_BYTES.
 fn json_body<T: serde::de::DeserializeOwned + Send>(
 ) -> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
@@ -103,10 +58,9 @@ fn state_at_epoch<E: EthSpec>(
     chain: &BeaconChain<E>,
     epoch: u64,
 ) -> Result<(Arc<BeaconState<E>>, Hash256), ApiError> {
-    let current = chain
-        .current_slot()
-        .map_err(|e| ApiError::unavailable(e.to_string()))?
-        / E::slots_per_epoch();
+    // Before genesis the duties of epochs 0 and 1 are already known (validator clients
+    // fetch them so the first slot's proposer is ready).
+    let current = chain.slot_clock.now().unwrap_or(0) / E::slots_per_epoch();
     if epoch > current + 1 {
         return Err(ApiError::bad_request(format!(
             "epoch {epoch} is more than one epoch after the current epoch {current}"
@@ -220,12 +174,12 @@ fn attester_duties<E: EthSpec>(
     })
 }
 
-fn failures_reply(failures: Vec<Failure>, what: &str) -> warp::reply::Response {
+fn failures_reply(failures: Vec<IndexedFailure>, what: &str) -> warp::reply::Response {
     use warp::Reply;
     if failures.is_empty() {
         return warp::reply().into_response();
     }
-    let body = FailuresBody {
+    let body = ErrorMessage {
         code: 400,
         message: format!("some {what} failed validation"),
         failures,
@@ -262,7 +216,7 @@ where
         for (index, item) in items.into_iter().enumerate() {
             if let Err(e) = process(&chain, item) {
                 if attestation_failed(&e) {
-                    failures.push(Failure {
+                    failures.push(IndexedFailure {
                         index,
                         message: e.to_string(),
                     });
@@ -360,7 +314,12 @@ pub fn routes<E: EthSpec>(
                     .op_pool
                     .get_aggregate(&query.attestation_data_root)
                     .filter(|a| a.data.slot == query.slot)
-                    .ok_or_else(|| ApiError::not_found("no aggregate for this data"))?;
+                    // v1 defines no 404 here (later versions do): "none known" is a 400.
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "no aggregate is known for this attestation_data_root and slot",
+                        )
+                    })?;
                 Ok(Data { data: attestation })
             })
         });

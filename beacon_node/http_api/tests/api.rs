@@ -53,6 +53,8 @@ async fn beacon_reads_answer_every_id_form() {
     let ctx = Arc::new(Context {
         chain: Some(chain.clone()),
         version: "Fresnel/test".into(),
+        shutdown: http_api::ShutdownSignal::never(),
+        identity: None,
     });
 
     let (status, genesis) = get(&ctx, "/eth/v1/beacon/genesis").await;
@@ -246,6 +248,8 @@ async fn before_genesis_the_api_says_503() {
     let ctx = Arc::new(Context::<E> {
         chain: None,
         version: "Fresnel/test".into(),
+        shutdown: http_api::ShutdownSignal::never(),
+        identity: None,
     });
     let (status, body) = get(&ctx, "/eth/v1/beacon/genesis").await;
     assert_eq!(status, 503);

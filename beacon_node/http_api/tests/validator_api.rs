@@ -47,6 +47,8 @@ async fn a_validator_slot_through_the_api() {
     let ctx = Arc::new(Context {
         chain: Some(h.chain.clone()),
         version: "test".into(),
+        shutdown: http_api::ShutdownSignal::never(),
+        identity: None,
     });
     let spec = h.spec.clone();
     let slot = 1;
@@ -234,6 +236,8 @@ async fn bad_requests_are_400_with_a_message() {
     let ctx = Arc::new(Context {
         chain: Some(h.chain.clone()),
         version: "test".into(),
+        shutdown: http_api::ShutdownSignal::never(),
+        identity: None,
     });
     for (method, path, body) in [
         ("GET", "/eth/v1/validator/duties/proposer/x", None),

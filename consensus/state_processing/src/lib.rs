@@ -17,6 +17,7 @@ pub mod per_epoch_processing;
 pub mod per_slot_processing;
 mod state_transition;
 pub mod validator;
+pub mod weak_subjectivity;
 
 pub use errors::StateError;
 pub use per_block_processing::{process_block, BlockProcessingError, VerifySignatures};

@@ -10,7 +10,7 @@ mod deposit_data;
 mod validators_dir;
 
 pub use deposit_data::{deposit_data, DepositDataJson, DEPOSIT_CLI_VERSION};
-pub use validators_dir::{import_keystore, ValidatorsDir};
+pub use validators_dir::{import_keystore, store_keystore, ValidatorsDir};
 
 use bls::SecretKey;
 use eth2_key_derivation::{derive_path, DerivationPath, KeyDerivationError};

@@ -65,6 +65,16 @@ pub fn import_keystore(
 ) -> Result<String, AccountError> {
     let keystore = Keystore::from_file(keystore_file)?;
     keystore.decrypt(password)?;
+    store_keystore(&keystore, password, dirs)
+}
+
+/// Write a keystore and its password into the directories (the password is not checked: the
+/// caller just made the keystore, or checked it). An existing validator is refused.
+pub fn store_keystore(
+    keystore: &Keystore,
+    password: &str,
+    dirs: &ValidatorsDir,
+) -> Result<String, AccountError> {
     let pubkey = keystore.pubkey.trim_start_matches("0x").to_lowercase();
     let target = dirs.keystore_path(&pubkey);
     if target.exists() {

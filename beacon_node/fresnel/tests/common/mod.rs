@@ -1,0 +1,169 @@
+//! Helpers for tests that run the real `fresnel` binary as processes on 127.0.0.1.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Lines, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdout, Command};
+use std::time::Duration;
+
+/// Read the child's stdout until the node prints its API address (no timers: the line is
+/// printed once the socket is bound).
+pub fn wait_for_api(child: &mut Child) -> (SocketAddr, Lines<BufReader<ChildStdout>>) {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the node printed its address before exiting")
+            .expect("readable stdout");
+        if let Some(url) = line.strip_prefix("http_api listening on http://") {
+            return (url.parse().expect("an address"), lines);
+        }
+    }
+}
+
+/// One HTTP/1.0 request (the body is read to the end of the connection).
+pub fn http_request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
+    write!(stream, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// GET with `Accept: application/octet-stream`, expecting 200: the SSZ body.
+pub fn get_ssz(addr: SocketAddr, path: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: application/octet-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&response[..head_end]);
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "GET {path}: {head}"
+    );
+    response[head_end + 4..].to_vec()
+}
+
+/// GET, expecting 200 and JSON.
+pub fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
+    let (status, body) = http_request(addr, "GET", path);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+/// GET, returning the status and the body as JSON (Null when not JSON).
+pub fn get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let (status, body) = http_request(addr, "GET", path);
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The node's event stream, read event by event. Each read waits at most `bound` (a liveness
+/// bound: the chain stalled or the node died), never a fixed time.
+pub struct EventStream {
+    lines: Lines<BufReader<TcpStream>>,
+}
+
+impl EventStream {
+    pub fn open(addr: SocketAddr, topics: &str, bound: Duration) -> Self {
+        let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
+        stream.set_read_timeout(Some(bound)).unwrap();
+        write!(
+            stream,
+            "GET /eth/v1/events?topics={topics} HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        EventStream {
+            lines: BufReader::new(stream).lines(),
+        }
+    }
+
+    /// The next event's topic and data.
+    pub fn next_event(&mut self) -> (String, serde_json::Value) {
+        let mut topic = None;
+        loop {
+            let line = self
+                .lines
+                .next()
+                .expect("the event stream stays open")
+                .expect("an event within the liveness bound");
+            if let Some(t) = line.strip_prefix("event:") {
+                topic = Some(t.trim().to_string());
+            } else if let Some(data) = line.strip_prefix("data:") {
+                if let Some(topic) = topic.take() {
+                    return (topic, serde_json::from_str(data.trim()).unwrap());
+                }
+            }
+        }
+    }
+
+    /// Read events until a finalized checkpoint of at least `epoch`; returns its epoch.
+    pub fn wait_for_finalized(&mut self, epoch: u64) -> u64 {
+        loop {
+            let (topic, data) = self.next_event();
+            if topic == "finalized_checkpoint" {
+                let finalized: u64 = data["epoch"].as_str().unwrap().parse().unwrap();
+                if finalized >= epoch {
+                    return finalized;
+                }
+            }
+        }
+    }
+
+    /// Read events until the next head event; returns its slot.
+    pub fn wait_for_head(&mut self) -> u64 {
+        loop {
+            let (topic, data) = self.next_event();
+            if topic == "head" {
+                return data["slot"].as_str().unwrap().parse().unwrap();
+            }
+        }
+    }
+}
+
+/// SIGKILL, and reap.
+pub fn kill_9(child: &mut Child) {
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+}
+
+/// SIGTERM, and wait for the exit.
+pub fn sigterm_and_wait(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+/// A port that was free a moment ago (for a node that must come back on the same port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,187 @@
+//! The beacon node's Prometheus endpoint, on its own address so that it can be exposed to a
+//! monitoring network without exposing the REST API.
+//!
+//! `GET /metrics` answers in the Prometheus text format. The chain's position (head,
+//! justification, finality, validators, deposits) is read from the canonical head when the
+//! scrape arrives rather than pushed on every change: a scrape every few seconds costs less
+//! than updating gauges on every block, and it is never stale.
+
+use beacon_chain::BeaconChain;
+use metrics::IntGauge;
+use state_processing::helpers::predicates::is_active_validator;
+use std::net::SocketAddr;
+use std::sync::{Arc, LazyLock};
+use types::EthSpec;
+use warp::Filter;
+
+/// Gauges of the chain's position, set at each scrape.
+struct ChainGauges {
+    head_slot: IntGauge,
+    head_epoch: IntGauge,
+    current_slot: IntGauge,
+    finalized_epoch: IntGauge,
+    current_justified_epoch: IntGauge,
+    previous_justified_epoch: IntGauge,
+    processed_deposits: IntGauge,
+    validators: IntGauge,
+    active_validators: IntGauge,
+    peers: IntGauge,
+}
+
+static GAUGES: LazyLock<ChainGauges> = LazyLock::new(|| ChainGauges {
+    head_slot: metrics::int_gauge("beacon_head_slot", "Slot of the head block"),
+    head_epoch: metrics::int_gauge("beacon_head_epoch", "Epoch of the head block"),
+    current_slot: metrics::int_gauge("slotclock_present_slot", "The wall clock's slot"),
+    finalized_epoch: metrics::int_gauge(
+        "beacon_finalized_epoch",
+        "Epoch of the finalized checkpoint (fork choice)",
+    ),
+    current_justified_epoch: metrics::int_gauge(
+        "beacon_current_justified_epoch",
+        "Epoch of the head state's current justified checkpoint",
+    ),
+    previous_justified_epoch: metrics::int_gauge(
+        "beacon_previous_justified_epoch",
+        "Epoch of the head state's previous justified checkpoint",
+    ),
+    processed_deposits: metrics::int_gauge(
+        "beacon_processed_deposits_total",
+        "Deposits processed by the head state (eth1_deposit_index)",
+    ),
+    validators: metrics::int_gauge(
+        "beacon_current_validators",
+        "Validators in the head state's registry",
+    ),
+    active_validators: metrics::int_gauge(
+        "beacon_current_active_validators",
+        "Validators active in the head state's epoch",
+    ),
+    // No networking yet: a lone node has no peers, and saying so is better than no metric.
+    peers: metrics::int_gauge("libp2p_peers", "Connected peers"),
+});
+
+fn as_gauge(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Read the chain's position into the gauges.
+fn scrape_chain<E: EthSpec>(chain: &BeaconChain<E>) {
+    let gauges = &*GAUGES;
+    let head = chain.head();
+    let state = &head.state;
+    let head_epoch = BeaconChain::<E>::epoch_of(head.slot());
+    gauges.head_slot.set(as_gauge(head.slot()));
+    gauges.head_epoch.set(as_gauge(head_epoch));
+    if let Ok(slot) = chain.current_slot() {
+        gauges.current_slot.set(as_gauge(slot));
+    }
+    gauges
+        .finalized_epoch
+        .set(as_gauge(chain.finalized_checkpoint().epoch));
+    gauges
+        .current_justified_epoch
+        .set(as_gauge(state.current_justified_checkpoint.epoch));
+    gauges
+        .previous_justified_epoch
+        .set(as_gauge(state.previous_justified_checkpoint.epoch));
+    gauges
+        .processed_deposits
+        .set(as_gauge(state.eth1_deposit_index));
+    gauges
+        .validators
+        .set(as_gauge(state.validators.len() as u64));
+    let active = state
+        .validators
+        .iter()
+        .filter(|v| is_active_validator(v, head_epoch))
+        .count();
+    gauges.active_validators.set(as_gauge(active as u64));
+    gauges.peers.set(0);
+}
+
+/// Every metric in the Prometheus text format, with the chain's gauges fresh.
+pub fn gather<E: EthSpec>(chain: Option<&BeaconChain<E>>) -> String {
+    if let Some(chain) = chain {
+        scrape_chain(chain);
+    }
+    metrics::gather_text()
+}
+
+/// Serve `GET /metrics` on `addr`; returns the bound address (port 0 picks a free one) and
+/// the server future, which ends when `shutdown` resolves.
+pub fn serve<E: EthSpec>(
+    chain: Arc<BeaconChain<E>>,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, impl std::future::Future<Output = ()>), String> {
+    let route = warp::get().and(warp::path!("metrics")).and_then(move || {
+        let chain = chain.clone();
+        async move {
+            // Reading the head and encoding take locks; keep them off the async workers.
+            let text = tokio::task::spawn_blocking(move || gather(Some(&*chain)))
+                .await
+                .unwrap_or_default();
+            Ok::<_, std::convert::Infallible>(warp::reply::with_header(
+                text,
+                "content-type",
+                "text/plain; version=0.0.4; charset=utf-8",
+            ))
+        }
+    });
+    warp::serve(route)
+        .try_bind_with_graceful_shutdown(addr, shutdown)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beacon_chain::harness::{AttestationMode, BeaconChainHarness};
+    use beacon_chain::ChainStore;
+    use types::{ChainSpec, MinimalEthSpec};
+
+    #[test]
+    fn a_scrape_reports_the_chains_position_and_import_timings() {
+        let spec = ChainSpec::minimal();
+        let store = ChainStore::<MinimalEthSpec>::open_ephemeral(
+            Default::default(),
+            Arc::new(spec.clone()),
+        )
+        .expect("store");
+        let h = BeaconChainHarness::new(64, spec, Arc::new(store)).expect("harness");
+        for slot in 1..=32 {
+            h.advance_slot(slot, true, &|_| true, AttestationMode::Unaggregated)
+                .expect("slot");
+        }
+        let text = gather(Some(&*h.chain));
+        let value = |name: &str| -> Option<f64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        };
+        assert_eq!(value("beacon_head_slot"), Some(32.0), "{text}");
+        assert_eq!(value("beacon_finalized_epoch"), Some(2.0), "{text}");
+        assert_eq!(value("beacon_current_justified_epoch"), Some(3.0), "{text}");
+        assert_eq!(
+            value("beacon_processed_deposits_total"),
+            Some(64.0),
+            "{text}"
+        );
+        assert_eq!(
+            value("beacon_current_active_validators"),
+            Some(64.0),
+            "{text}"
+        );
+        assert_eq!(value("libp2p_peers"), Some(0.0), "{text}");
+        assert_eq!(value("beacon_block_imported_total"), Some(32.0), "{text}");
+        assert_eq!(
+            value("beacon_block_import_seconds_count"),
+            Some(32.0),
+            "{text}"
+        );
+        assert!(
+            text.contains("beacon_block_import_block_processing_seconds_bucket"),
+            "{text}"
+        );
+        assert!(text.contains("process_resident_memory_bytes"), "{text}");
+    }
+}

@@ -1,0 +1,214 @@
+//! The Beacon Node API's JSON bodies (ethereum/beacon-APIs v1, phase 0) that both sides of the
+//! API use: the node serializes them and the validator client parses them, so the wire format
+//! is written down once.
+//!
+//! Integers are decimal strings and byte strings 0x-hex, as the API's schema says.
+
+use serde::{Deserialize, Serialize};
+use types::{Epoch, Hash256, PublicKeyBytes, Slot, Validator};
+
+/// `{"data": …}`, the envelope of most responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+/// `{"root": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootData {
+    pub root: Hash256,
+}
+
+/// `GET /eth/v1/beacon/genesis`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisData {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub genesis_time: u64,
+    pub genesis_validators_root: Hash256,
+    #[serde(with = "serde_utils::bytes_4_hex")]
+    pub genesis_fork_version: [u8; 4],
+}
+
+/// `GET /eth/v1/node/syncing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncingData {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub head_slot: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub sync_distance: u64,
+    pub is_syncing: bool,
+}
+
+/// `GET /eth/v1/node/version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionData {
+    pub version: String,
+}
+
+/// `GET /eth/v1/node/identity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkIdentity {
+    /// The libp2p peer id (base58).
+    pub peer_id: String,
+    /// The ENR, `enr:` and URL-safe base64.
+    pub enr: String,
+    /// Multiaddrs serving req/resp (none while the node does not listen).
+    pub p2p_addresses: Vec<String>,
+    /// Multiaddrs of discv5 (none while the node does not listen).
+    pub discovery_addresses: Vec<String>,
+    pub metadata: NodeMetadata,
+}
+
+/// The node's `MetaData` (p2p-interface.md) as the API prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeMetadata {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub seq_number: u64,
+    /// The attestation subnet bitfield, 0x-hex SSZ.
+    pub attnets: String,
+}
+
+/// One entry of `GET /eth/v1/beacon/states/{state_id}/validators`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidatorData {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub balance: u64,
+    pub status: String,
+    pub validator: Validator,
+}
+
+/// The duty responses: the duties and the block root they depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DutiesResponse<T> {
+    pub dependent_root: Hash256,
+    pub data: Vec<T>,
+}
+
+/// One entry of `GET /eth/v1/validator/duties/proposer/{epoch}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposerDuty {
+    pub pubkey: PublicKeyBytes,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub validator_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub slot: Slot,
+}
+
+/// One entry of `POST /eth/v1/validator/duties/attester/{epoch}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttesterDuty {
+    pub pubkey: PublicKeyBytes,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub validator_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub committee_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub committee_length: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub committees_at_slot: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub validator_committee_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub slot: Slot,
+}
+
+/// One entry of `POST /eth/v1/validator/beacon_committee_subscriptions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeaconCommitteeSubscription {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub validator_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub committee_index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub committees_at_slot: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub slot: Slot,
+    pub is_aggregator: bool,
+}
+
+/// The `head` event of `/eth/v1/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadEvent {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub slot: Slot,
+    pub block: Hash256,
+    pub state: Hash256,
+    pub epoch_transition: bool,
+    pub previous_duty_dependent_root: Hash256,
+    pub current_duty_dependent_root: Hash256,
+}
+
+/// The `chain_reorg` event of `/eth/v1/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReorgEvent {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub slot: Slot,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub depth: u64,
+    pub old_head_block: Hash256,
+    pub new_head_block: Hash256,
+    pub old_head_state: Hash256,
+    pub new_head_state: Hash256,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub epoch: Epoch,
+}
+
+/// One failed item of a pool submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedFailure {
+    pub index: usize,
+    pub message: String,
+}
+
+/// An error body: `{code, message}`, with `failures` for pool submissions where some items
+/// failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorMessage {
+    pub code: u16,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<IndexedFailure>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_travel_as_decimal_strings() {
+        let duty = AttesterDuty {
+            pubkey: PublicKeyBytes::empty(),
+            validator_index: 7,
+            committee_index: 1,
+            committee_length: 128,
+            committees_at_slot: 4,
+            validator_committee_index: 3,
+            slot: 12,
+        };
+        let json = serde_json::to_value(&duty).unwrap();
+        assert_eq!(json["validator_index"], "7");
+        assert_eq!(json["slot"], "12");
+        let back: AttesterDuty = serde_json::from_value(json).unwrap();
+        assert_eq!(back, duty);
+    }
+
+    #[test]
+    fn error_bodies_carry_failures_only_when_there_are_some() {
+        let plain = ErrorMessage {
+            code: 404,
+            message: "not found".into(),
+            failures: vec![],
+        };
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"code":404,"message":"not found"}"#
+        );
+        let parsed: ErrorMessage = serde_json::from_str(
+            r#"{"code":400,"message":"some failed","failures":[{"index":2,"message":"bad"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.failures[0].index, 2);
+    }
+}

@@ -1,0 +1,129 @@
+//! Several beacon nodes, one answer: calls go to the first node that is up and synced, and
+//! fail over to the next when it errs. Node health is refreshed once a slot (and whenever
+//! every node has failed), so a node that comes back is used again.
+
+use beacon_api_client::{ApiClientError, BeaconNodeHttpClient};
+use futures_util::future::join_all;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What the last health check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NodeHealth {
+    /// Up, and not syncing: first choice.
+    Synced,
+    /// Up but catching up: its head is old, so only a fallback.
+    Syncing,
+    /// Not reachable or erring at the last check: tried last.
+    Offline,
+}
+
+/// Every node failed; each error, in the order tried.
+#[derive(Debug, thiserror::Error)]
+#[error("every beacon node failed to {what}: {}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct AllNodesFailed {
+    pub what: &'static str,
+    pub errors: Vec<ApiClientError>,
+}
+
+/// The configured beacon nodes, in the operator's order of preference.
+pub struct BeaconNodes {
+    nodes: Vec<BeaconNodeHttpClient>,
+    health: Mutex<Vec<NodeHealth>>,
+}
+
+impl BeaconNodes {
+    /// Clients for `urls`; each call is bounded by `timeout`.
+    pub fn new(urls: &[String], timeout: Duration) -> Result<Self, ApiClientError> {
+        let nodes = urls
+            .iter()
+            .map(|url| BeaconNodeHttpClient::new(url, timeout))
+            .collect::<Result<Vec<_>, _>>()?;
+        let health = Mutex::new(vec![NodeHealth::Synced; nodes.len()]);
+        Ok(BeaconNodes { nodes, health })
+    }
+
+    /// How many nodes are configured.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Check every node's `/eth/v1/node/syncing` at once and record what was found.
+    pub async fn refresh_health(&self) -> Vec<NodeHealth> {
+        let checks = self.nodes.iter().map(|node| async move {
+            match node.get_node_syncing().await {
+                Ok(status) if !status.is_syncing => NodeHealth::Synced,
+                Ok(_) => NodeHealth::Syncing,
+                Err(e) => {
+                    tracing::debug!(node = %node, error = %e, "beacon node health check failed");
+                    NodeHealth::Offline
+                }
+            }
+        });
+        let found = join_all(checks).await;
+        let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, (old, new)) in health.iter().zip(&found).enumerate() {
+            if old != new {
+                tracing::info!(node = %self.nodes[i], from = ?old, to = ?new, "beacon node health changed");
+            }
+        }
+        *health = found.clone();
+        found
+    }
+
+    /// Node indices in the order to try: synced, then syncing, then offline; ties keep the
+    /// operator's order.
+    fn order(&self) -> Vec<usize> {
+        let health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        order.sort_by_key(|&i| (health.get(i).copied().unwrap_or(NodeHealth::Offline), i));
+        order
+    }
+
+    fn mark_offline(&self, index: usize) {
+        let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = health.get_mut(index) {
+            if *h != NodeHealth::Offline {
+                tracing::warn!(node = %self.nodes[index], "beacon node unreachable, failing over");
+            }
+            *h = NodeHealth::Offline;
+        }
+    }
+
+    /// Run `call` on each node in turn until one succeeds. A node that could not be reached
+    /// is marked offline. Errors the node answered with (a 4xx) are not the node's fault and
+    /// would repeat on the others only for bad requests; they still move on to the next node,
+    /// because another node may know a block this one does not.
+    pub async fn first_success<T, F, Fut>(
+        &self,
+        what: &'static str,
+        call: F,
+    ) -> Result<T, AllNodesFailed>
+    where
+        F: Fn(BeaconNodeHttpClient) -> Fut,
+        Fut: Future<Output = Result<T, ApiClientError>>,
+    {
+        let mut errors = Vec::new();
+        for index in self.order() {
+            let node = self.nodes[index].clone();
+            match call(node).await {
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    if matches!(e, ApiClientError::Transport { .. })
+                        || e.status().is_some_and(|s| s >= 500)
+                    {
+                        self.mark_offline(index);
+                    }
+                    errors.push(e);
+                }
+            }
+        }
+        Err(AllNodesFailed { what, errors })
+    }
+}
