@@ -3,7 +3,8 @@
 //! the REST API and the slashing protection export:
 //! - the chain finalizes (epoch 3 or later);
 //! - the node is killed with SIGKILL and restarted: the chain goes on and finalizes again;
-//! - the validator client is killed with SIGKILL while it attests, and restarted: same;
+//! - the validator client is killed with SIGKILL while it attests, and restarted with a dead
+//!   beacon node listed first (it must fail over to the live one): same;
 //! - every block and attestation of our validators on chain is in the export, no validator
 //!   signed two blocks for a slot or two attestations for a target, the slashing pools are
 //!   empty.
@@ -116,11 +117,18 @@ impl Testnet {
     }
 
     fn start_vc(&self, first_run: bool) -> Child {
+        let live = format!("http://{}", self.api());
+        // After the first run, a node that is down comes first: duties must fail over.
+        let beacon_nodes = if first_run {
+            live
+        } else {
+            format!("http://127.0.0.1:{},{live}", free_port())
+        };
         let mut command = Command::new(env!("CARGO_BIN_EXE_fresnel"));
         command
             .args(["vc", "--testnet-dir"])
             .arg(self.dir.join("testnet"))
-            .args(["--beacon-nodes", &format!("http://{}", self.api())])
+            .args(["--beacon-nodes", &beacon_nodes])
             .arg("--validators-dir")
             .arg(self.dir.join("validators"))
             .arg("--secrets-dir")

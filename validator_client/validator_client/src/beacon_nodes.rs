@@ -127,3 +127,66 @@ impl BeaconNodes {
         Err(AllNodesFailed { what, errors })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A node that answers every request with the same version document, on a thread.
+    fn version_server() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let body = r#"{"data":{"version":"Test/v1"}}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    /// An address nothing listens on.
+    fn dead_url() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_dead_first_node_fails_over_and_is_tried_last_afterwards() {
+        let urls = vec![dead_url(), version_server()];
+        let nodes = BeaconNodes::new(&urls, Duration::from_secs(5)).unwrap();
+        let version = nodes
+            .first_success("read the version", |node| async move {
+                node.get_node_version().await
+            })
+            .await
+            .unwrap();
+        assert_eq!(version, "Test/v1");
+        // The dead node was marked offline: the live one is tried first from now on.
+        assert_eq!(nodes.order(), vec![1, 0]);
+    }
+
+    #[tokio::test]
+    async fn when_every_node_fails_each_error_is_reported() {
+        let nodes = BeaconNodes::new(&[dead_url(), dead_url()], Duration::from_secs(5)).unwrap();
+        let err = nodes
+            .first_success("read the version", |node| async move {
+                node.get_node_version().await
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors.len(), 2);
+        assert!(err
+            .to_string()
+            .starts_with("every beacon node failed to read the version"));
+    }
+}

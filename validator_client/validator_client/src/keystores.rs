@@ -86,3 +86,49 @@ fn load_one(path: &Path, dirs: &ValidatorsDir) -> Result<ValidatorKey, String> {
         keystore: path.to_path_buf(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eth2_keystore::Kdf;
+
+    fn store(index: u64, password: &str, dirs: &ValidatorsDir) -> String {
+        let secret = eth2_interop_keypairs::interop_secret_key(index);
+        let keystore = Keystore::encrypt(&secret, password, "", Kdf::Pbkdf2, None).unwrap();
+        account_manager::store_keystore(&keystore, password, dirs).unwrap()
+    }
+
+    #[test]
+    fn a_bad_keystore_is_named_and_the_others_still_load() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = ValidatorsDir {
+            validators: tmp.path().join("validators"),
+            secrets: tmp.path().join("secrets"),
+        };
+        let good = store(0, "right", &dirs);
+        // A wrong password in the password file.
+        let wrong = store(1, "right", &dirs);
+        std::fs::write(dirs.password_path(&wrong), "wrong").unwrap();
+        // A keystore file that is not JSON.
+        let corrupt_dir = dirs.validators.join(format!("0x{}", "ab".repeat(48)));
+        std::fs::create_dir_all(&corrupt_dir).unwrap();
+        std::fs::write(corrupt_dir.join("voting-keystore.json"), "{ not json").unwrap();
+
+        let (keys, failures) = load_validator_keys(&dirs).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(
+            format!("{:?}", keys[0].pubkey).trim_start_matches("0x"),
+            good.trim_start_matches("0x")
+        );
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        let reason_of = |needle: &str| {
+            failures
+                .iter()
+                .find(|f| f.keystore.to_string_lossy().contains(needle))
+                .map(|f| f.reason.clone())
+                .unwrap_or_else(|| panic!("no failure names {needle}: {failures:?}"))
+        };
+        assert!(reason_of(wrong.trim_start_matches("0x")).contains("cannot decrypt"));
+        assert!(!reason_of(&"ab".repeat(48)).is_empty());
+    }
+}
