@@ -36,8 +36,10 @@ SCHEMA_NET="$(mktemp -d /tmp/fresnel-schema-net.XXXXXX)"
 stop_schema_net() { TESTNET_DIR="$SCHEMA_NET" scripts/local_testnet/stop.sh >/dev/null 2>&1 || true; }
 trap stop_schema_net EXIT
 SCHEMA_PORT="$(free_port)"
-TESTNET_DIR="$SCHEMA_NET" SECONDS_PER_SLOT=2 HTTP_PORT="$SCHEMA_PORT" METRICS_PORT="$(free_port)" \
-    scripts/local_testnet/start.sh
+# NO_BUILD: the workspace tests just built target/debug/{fresnel,lcli} (both packages have
+# integration tests); a plain `cargo build` would unify features differently and rebuild.
+NO_BUILD=1 TESTNET_DIR="$SCHEMA_NET" SECONDS_PER_SLOT=2 HTTP_PORT="$SCHEMA_PORT" \
+    METRICS_PORT="$(free_port)" scripts/local_testnet/start.sh
 if ! scripts/api_schema_check/run.sh "http://127.0.0.1:$SCHEMA_PORT"; then
     echo "--- last lines of the node's log ---"; tail -n 40 "$SCHEMA_NET/bn.log" || true
     exit 1
