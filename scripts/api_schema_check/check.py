@@ -188,6 +188,11 @@ class Node:
     def head_slot(self) -> int:
         return int(self.get("/eth/v1/beacon/headers/head")["header"]["message"]["slot"])
 
+    def current_slot(self) -> int:
+        """The node's wall-clock slot: its head plus how far the head is behind."""
+        s = self.get("/eth/v1/node/syncing")
+        return int(s["head_slot"]) + int(s["sync_distance"])
+
 
 @dataclass
 class Request:
@@ -200,6 +205,9 @@ class Request:
     # request answered 4xx is as much a bug as a schema violation). None: any documented one.
     expect: tuple[int, ...] | None = (200,)
     timeout: float = TIMEOUT
+    # A request built from the live chain can be overtaken by it (a slot boundary falls between
+    # preparing and sending); such a request is prepared afresh and sent again, this many times.
+    attempts: int = 1
 
 
 def wait_for_chain(node: Node, min_slot: int, deadline_s: float) -> None:
@@ -390,9 +398,11 @@ def aggregate_request(node: Node) -> Request:
 
 
 def produce_block_request(node: Node, slots_per_epoch: int, gvr: str) -> Request:
-    """produceBlock checks the randao reveal, so sign one with the proposer's interop key for a
-    slot just after the head (two slots ahead, so the head does not overtake it meanwhile)."""
-    slot = node.head_slot() + 2
+    """produceBlock checks the randao reveal, so sign one with the proposer's interop key for
+    the next slot by the node's clock: the latest a node builds for, and one the validator
+    client has not proposed for yet. A slot boundary between here and the request can still
+    let the validator client's block take that slot first, hence the attempts."""
+    slot = max(node.current_slot(), node.head_slot()) + 1
     epoch = slot // slots_per_epoch
     duties = node.get(f"/eth/v1/validator/duties/proposer/{epoch}")
     proposer = next(int(d["validator_index"]) for d in duties if int(d["slot"]) == slot)
@@ -406,45 +416,62 @@ def produce_block_request(node: Node, slots_per_epoch: int, gvr: str) -> Request
         "produceBlock",
         {"slot": str(slot)},
         {"randao_reveal": reveal, "graffiti": "0x" + b"schema check".ljust(32, b"\0").hex()},
+        attempts=3,
     )
 
 
 def run_requests(schema: Any, node: Node, stats: Stats, items: list[Request | Callable[[], Request]]) -> None:
     for item in items:
-        try:
-            req = item() if callable(item) else item
-        except Exception as e:  # preparing it needed the node; say why and go on
-            print(f"  could not prepare a request: {type(e).__name__}: {e}")
-            continue
-        ops = stats.ops[req.op_id]
-        operation = schema[ops.path][ops.method]
-        case = operation.Case(
-            path_parameters=req.path_parameters,
-            query=req.query,
-            headers=req.headers or None,
-            body=req.body if req.body is not None else NOT_SET,
+        attempt = 1
+        while True:
+            try:
+                req = item() if callable(item) else item
+            except Exception as e:  # preparing it needed the node; say why and go on
+                print(f"  could not prepare a request: {type(e).__name__}: {e}")
+                break
+            may_retry = callable(item) and attempt < req.attempts
+            if send_request(schema, node, stats, req, may_retry):
+                break
+            attempt += 1
+
+
+def send_request(schema: Any, node: Node, stats: Stats, req: Request, may_retry: bool) -> bool:
+    """Sends one request and records it. With may_retry, a response with a status the request
+    was not meant to get is only printed, not recorded, and False asks for a fresh attempt."""
+    ops = stats.ops[req.op_id]
+    operation = schema[ops.path][ops.method]
+    case = operation.Case(
+        path_parameters=req.path_parameters,
+        query=req.query,
+        headers=req.headers or None,
+        body=req.body if req.body is not None else NOT_SET,
+    )
+    try:
+        response = case.call(base_url=node.base, timeout=req.timeout)
+    except requests.RequestException as e:
+        failure = f"[{req.op_id}] no response in {req.timeout:.0f} s ({type(e).__name__}): {ops.method} {ops.path} {req.path_parameters} {req.query}"
+        stats.record(req.op_id, 0, [failure])
+        print(f"  FAIL ??? {failure}")
+        return True
+    url = unquote(response.request.url[len(node.base):])[:150]
+    if may_retry and req.expect is not None and response.status_code not in req.expect:
+        print(f"  retry {response.status_code} {ops.method} {url}: {short(response.text, 200)}")
+        return False
+    failures = []
+    try:
+        case.validate_response(response, checks=CHECKS)
+    except (Exception, BaseExceptionGroup) as e:  # schemathesis raises a FailureGroup
+        failures.append(describe_failure(case, response, e))
+    if req.expect is not None and response.status_code not in req.expect:
+        failures.append(
+            describe_failure(case, response, None, f"expected {'/'.join(map(str, req.expect))}, got {response.status_code}")
         )
-        try:
-            response = case.call(base_url=node.base, timeout=req.timeout)
-        except requests.RequestException as e:
-            failure = f"[{req.op_id}] no response in {req.timeout:.0f} s ({type(e).__name__}): {ops.method} {ops.path} {req.path_parameters} {req.query}"
-            stats.record(req.op_id, 0, [failure])
-            print(f"  FAIL ??? {failure}")
-            continue
-        failures = []
-        try:
-            case.validate_response(response, checks=CHECKS)
-        except (Exception, BaseExceptionGroup) as e:  # schemathesis raises a FailureGroup
-            failures.append(describe_failure(case, response, e))
-        if req.expect is not None and response.status_code not in req.expect:
-            failures.append(
-                describe_failure(case, response, None, f"expected {'/'.join(map(str, req.expect))}, got {response.status_code}")
-            )
-        stats.record(req.op_id, response.status_code, failures)
-        mark = "FAIL" if failures else "ok"
-        print(f"  {mark:4} {response.status_code} {ops.method} {unquote(response.request.url[len(node.base):])[:150]}")
-        for f in failures:
-            print("       " + f.replace("\n", "\n       "))
+    stats.record(req.op_id, response.status_code, failures)
+    mark = "FAIL" if failures else "ok"
+    print(f"  {mark:4} {response.status_code} {ops.method} {url}")
+    for f in failures:
+        print("       " + f.replace("\n", "\n       "))
+    return True
 
 
 U64_MAX = str(2**64 - 1)
