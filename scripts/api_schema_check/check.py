@@ -264,7 +264,7 @@ def known_good_requests(node: Node) -> list[Request | Callable[[], Request]]:
         Request("getStateValidatorBalances", {"state_id": "head"}),
         Request("getStateValidatorBalances", {"state_id": "head"}, {"id": ["0", pubkey]}),
         Request("getEpochCommittees", {"state_id": "head"}),
-        Request("getEpochCommittees", {"state_id": "head"}, {"epoch": str(epoch), "index": "0", "slot": str(head_slot)}),
+        Request("getEpochCommittees", {"state_id": str(head_slot)}, {"epoch": str(epoch), "index": "0", "slot": str(head_slot)}),
         Request("getEpochCommittees", {"state_id": "finalized"}, {"epoch": str(finalized_epoch)}),
         Request("getBlockHeaders"),
         Request("getBlockHeaders", query={"slot": str(head_slot)}),
@@ -296,10 +296,15 @@ def known_good_requests(node: Node) -> list[Request | Callable[[], Request]]:
         Request("getForkSchedule"),
         Request("getSpec"),
         Request("getDepositContract"),
-        Request("getAttesterDuties", {"epoch": str(epoch)}, body=["0", "1", "2"]),
-        Request("getAttesterDuties", {"epoch": str(epoch + 1)}, body=["3"]),
-        Request("getProposerDuties", {"epoch": str(epoch)}),
-        Request("produceAttestationData", query={"slot": str(head_slot), "committee_index": "0"}),
+    ]
+    # Duties are served for the head's epoch and its neighbours only, so these read the head
+    # right before they are sent (a slow run must not leave them an epoch behind).
+    head_epoch = lambda: node.head_slot() // slots_per_epoch  # noqa: E731
+    reqs += [
+        lambda: Request("getAttesterDuties", {"epoch": str(head_epoch())}, body=["0", "1", "2"]),
+        lambda: Request("getAttesterDuties", {"epoch": str(head_epoch() + 1)}, body=["3"]),
+        lambda: Request("getProposerDuties", {"epoch": str(head_epoch())}),
+        lambda: Request("produceAttestationData", query={"slot": str(node.head_slot()), "committee_index": "0"}),
     ]
     # A peer: the first connected one if any; a lone node has none (allowlist.txt), and then its
     # own peer id must still be answered by a documented 404, not a 5xx.
@@ -324,10 +329,10 @@ def known_good_requests(node: Node) -> list[Request | Callable[[], Request]]:
         Request("submitPoolVoluntaryExit", body={"message": {"epoch": "0", "validator_index": "0"}, "signature": ZERO_SIG}, expect=(400,)),
         Request("submitPoolProposerSlashings", body=proposer_slashing_of(block), expect=(400,)),
     ]
-    # Subscriptions for the duties just read.
-    duties = node.post(f"/eth/v1/validator/duties/attester/{epoch}", ["0", "1"])
-    reqs.append(
-        Request(
+    # Subscriptions for the duties of the moment.
+    def subscriptions() -> Request:
+        duties = node.post(f"/eth/v1/validator/duties/attester/{head_epoch()}", ["0", "1"])
+        return Request(
             "prepareBeaconCommitteeSubnet",
             body=[
                 {
@@ -340,7 +345,8 @@ def known_good_requests(node: Node) -> list[Request | Callable[[], Request]]:
                 for d in duties
             ],
         )
-    )
+
+    reqs.append(subscriptions)
     # Requests whose values must be read right before they are sent.
     reqs.append(lambda: aggregate_request(node))
     reqs.append(lambda: produce_block_request(node, slots_per_epoch, genesis["genesis_validators_root"]))
@@ -416,7 +422,7 @@ def produce_block_request(node: Node, slots_per_epoch: int, gvr: str) -> Request
         "produceBlock",
         {"slot": str(slot)},
         {"randao_reveal": reveal, "graffiti": "0x" + b"schema check".ljust(32, b"\0").hex()},
-        attempts=3,
+        attempts=5,
     )
 
 
