@@ -8,7 +8,7 @@
 
 use beacon_chain::BeaconChain;
 use metrics::IntGauge;
-use state_processing::helpers::predicates::is_active_validator;
+use state_processing::helpers::accessors::get_active_validator_count;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 use types::EthSpec;
@@ -90,12 +90,8 @@ fn scrape_chain<E: EthSpec>(chain: &BeaconChain<E>) {
     gauges
         .validators
         .set(as_gauge(state.validators.len() as u64));
-    let active = state
-        .validators
-        .iter()
-        .filter(|v| is_active_validator(v, head_epoch))
-        .count();
-    gauges.active_validators.set(as_gauge(active as u64));
+    let active = get_active_validator_count(state, head_epoch);
+    gauges.active_validators.set(as_gauge(active));
     gauges.peers.set(0);
 }
 

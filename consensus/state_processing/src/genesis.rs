@@ -1,7 +1,7 @@
 //! beacon-chain.md, "Genesis": `initialize_beacon_state_from_eth1`, `is_valid_genesis_state`,
 //! and the interop ("mocked start") genesis every client builds the same way.
 
-use crate::helpers::accessors::get_active_validator_indices;
+use crate::helpers::accessors::get_active_validator_count;
 use crate::helpers::misc::compute_domain;
 use crate::helpers::GENESIS_EPOCH;
 use crate::per_block_processing::deposit::apply_deposit;
@@ -144,7 +144,7 @@ fn verify_deposit_signatures(deposits: &[Deposit], spec: &ChainSpec) -> Vec<bool
 /// `is_valid_genesis_state` (beacon-chain.md, Genesis).
 pub fn is_valid_genesis_state<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec) -> bool {
     state.genesis_time >= spec.min_genesis_time
-        && get_active_validator_indices(state, GENESIS_EPOCH).len() as u64
+        && get_active_validator_count(state, GENESIS_EPOCH)
             >= spec.min_genesis_active_validator_count
 }
 

@@ -2,8 +2,8 @@
 //! how long a finalized checkpoint stays safe to start from, and the check a node makes
 //! before it trusts a checkpoint state.
 
+use crate::helpers::accessors::get_active_validator_count;
 use crate::helpers::misc::compute_epoch_at_slot;
-use crate::helpers::predicates::is_active_validator;
 use crate::StateError;
 use safe_arith::SafeArith;
 use tree_hash::TreeHash;
@@ -37,12 +37,7 @@ pub fn compute_weak_subjectivity_period<E: EthSpec>(
     state: &BeaconState<E>,
     spec: &ChainSpec,
 ) -> Result<u64, StateError> {
-    let epoch = state.current_epoch();
-    let validator_count = state
-        .validators
-        .iter()
-        .filter(|v| is_active_validator(v, epoch))
-        .count() as u64;
+    let validator_count = get_active_validator_count(state, state.current_epoch());
     weak_subjectivity_period_for(validator_count, spec)
 }
 

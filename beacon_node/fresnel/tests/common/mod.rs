@@ -22,44 +22,44 @@ pub fn wait_for_api(child: &mut Child) -> (SocketAddr, Lines<BufReader<ChildStdo
     }
 }
 
-/// One HTTP/1.0 request (the body is read to the end of the connection).
-pub fn http_request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
-    write!(stream, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
-/// GET with `Accept: application/octet-stream`, expecting 200: the SSZ body.
-pub fn get_ssz(addr: SocketAddr, path: &str) -> Vec<u8> {
+/// One HTTP/1.0 request with extra `headers` (each line ending in CRLF): the status (0 when
+/// the answer is not HTTP) and the body, read to the end of the connection.
+pub fn http_exchange(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
     write!(
         stream,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: application/octet-stream\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n"
     )
     .unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
-    let head_end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("an HTTP response");
-    let head = String::from_utf8_lossy(&response[..head_end]);
-    assert!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "GET {path}: {head}"
+    let Some(head_end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return (0, Vec::new());
+    };
+    let status = String::from_utf8_lossy(&response[..head_end])
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response[head_end + 4..].to_vec())
+}
+
+/// One HTTP/1.0 request without a body: the status and the body as text.
+pub fn http_request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let (status, body) = http_exchange(addr, method, path, "");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// GET with `Accept: application/octet-stream`, expecting 200: the SSZ body.
+pub fn get_ssz(addr: SocketAddr, path: &str) -> Vec<u8> {
+    let (status, body) = http_exchange(addr, "GET", path, "Accept: application/octet-stream\r\n");
+    assert_eq!(
+        status,
+        200,
+        "GET {path}: {}",
+        String::from_utf8_lossy(&body)
     );
-    response[head_end + 4..].to_vec()
+    body
 }
 
 /// GET, expecting 200 and JSON.

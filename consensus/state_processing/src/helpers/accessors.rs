@@ -28,6 +28,16 @@ pub fn get_active_validator_indices<E: EthSpec>(
         .collect()
 }
 
+/// `len(get_active_validator_indices(state, epoch))` (beacon-chain.md, Beacon state
+/// accessors), counted without building the list.
+pub fn get_active_validator_count<E: EthSpec>(state: &BeaconState<E>, epoch: Epoch) -> u64 {
+    state
+        .validators
+        .iter()
+        .filter(|v| is_active_validator(v, epoch))
+        .count() as u64
+}
+
 /// `get_validator_churn_limit` (beacon-chain.md, Beacon state accessors).
 pub fn get_validator_churn_limit<E: EthSpec>(
     state: &BeaconState<E>,
