@@ -30,6 +30,16 @@ use std::sync::Arc;
 use types::EthSpec;
 use warp::Filter;
 
+/// Largest JSON body accepted: a block with every operation, or a validator client's
+/// attestations for a slot with thousands of validators, is far below this. Larger is a 400.
+const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+
+/// A JSON body of at most MAX_BODY_BYTES.
+fn json_body<T: serde::de::DeserializeOwned + Send>(
+) -> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::body::content_length_limit(MAX_BODY_BYTES).and(warp::body::json())
+}
+
 /// What the API serves from.
 pub struct Context<E: EthSpec> {
     /// The chain, once genesis is known.

@@ -3,7 +3,7 @@
 
 use crate::beacon::Data;
 use crate::error::ApiError;
-use crate::{blocking_json, Context};
+use crate::{blocking_json, json_body, Context};
 use beacon_chain::OperationError;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -23,11 +23,6 @@ fn opt_u64(value: Option<String>, what: &str) -> Result<Option<u64>, ApiError> {
                 .map_err(|_| ApiError::bad_request(format!("invalid {what}: {v}")))
         })
         .transpose()
-}
-
-fn json_body<T: serde::de::DeserializeOwned + Send>(
-) -> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
-    warp::body::content_length_limit(1024 * 1024).and(warp::body::json())
 }
 
 /// An already-seen operation is accepted; an invalid one is a 400 naming the rule.

@@ -4,7 +4,7 @@
 
 use crate::beacon::Data;
 use crate::error::ApiError;
-use crate::{blocking_json, Context};
+use crate::{blocking_json, json_body, Context};
 use beacon_chain::{AttestationError, BeaconChain, BlockError, GossipAction};
 use eth2_api_types::{AttesterDuty, DutiesResponse, ErrorMessage, IndexedFailure, ProposerDuty};
 use serde::Deserialize;
@@ -17,9 +17,6 @@ use types::{
 };
 use warp::http::StatusCode;
 use warp::Filter;
-
-/// Largest JSON body accepted (a block with every operation is far below this).
-const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct ProduceBlockQuery {
@@ -40,12 +37,6 @@ struct AggregateQuery {
     attestation_data_root: Hash256,
     #[serde(with = "serde_utils::quoted_u64")]
     slot: Slot,
-}
-
-/// A JSON body of at most MAX_BODY_BYTES.
-fn json_body<T: serde::de::DeserializeOwned + Send>(
-) -> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
-    warp::body::content_length_limit(MAX_BODY_BYTES).and(warp::body::json())
 }
 
 fn parse_u64(s: &str, what: &str) -> Result<u64, ApiError> {

@@ -266,14 +266,27 @@ async fn bad_requests_are_400_with_a_message() {
         assert_eq!(reply["code"], 400, "{reply}");
         assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    // An oversized body.
+    // An oversized body, on every route that takes one.
     let huge = "x".repeat(11 * 1024 * 1024);
-    let response = warp::test::request()
-        .method("POST")
-        .path("/eth/v1/beacon/blocks")
-        .header("content-type", "application/json")
-        .body(huge)
-        .reply(&http_api::routes(ctx.clone()))
-        .await;
-    assert_eq!(response.status().as_u16(), 400);
+    for path in [
+        "/eth/v1/beacon/blocks",
+        "/eth/v1/beacon/pool/attestations",
+        "/eth/v1/beacon/pool/attester_slashings",
+        "/eth/v1/beacon/pool/proposer_slashings",
+        "/eth/v1/beacon/pool/voluntary_exits",
+        "/eth/v1/validator/duties/attester/0",
+        "/eth/v1/validator/aggregate_and_proofs",
+        "/eth/v1/validator/beacon_committee_subscriptions",
+    ] {
+        let response = warp::test::request()
+            .method("POST")
+            .path(path)
+            .header("content-type", "application/json")
+            .body(huge.clone())
+            .reply(&http_api::routes(ctx.clone()))
+            .await;
+        assert_eq!(response.status().as_u16(), 400, "{path}");
+        let reply: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(reply["message"], "request body too large", "{path}");
+    }
 }
