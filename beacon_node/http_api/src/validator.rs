@@ -4,6 +4,7 @@
 
 use crate::beacon::Data;
 use crate::error::ApiError;
+use crate::ids::{canonical_block_root, StateId};
 use crate::{blocking_json, json_body, Context};
 use beacon_chain::{AttestationError, BeaconChain, BlockError, GossipAction};
 use eth2_api_types::{AttesterDuty, DutiesResponse, ErrorMessage, IndexedFailure, ProposerDuty};
@@ -44,7 +45,10 @@ fn parse_u64(s: &str, what: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("invalid {what}: {s}")))
 }
 
-/// The head state at the first slot of `epoch`, which may be at most one epoch ahead.
+/// A state whose shuffling and proposers are those of `epoch`, and the root of its latest
+/// block: the head state (advanced to the epoch's first slot if `epoch` is the next one), or
+/// for an epoch before the head's previous one the canonical state at its first slot, from
+/// the store. At most one epoch ahead of the wall clock.
 fn state_at_epoch<E: EthSpec>(
     chain: &BeaconChain<E>,
     epoch: u64,
@@ -59,19 +63,24 @@ fn state_at_epoch<E: EthSpec>(
     }
     let head = chain.head();
     let start = epoch * E::slots_per_epoch();
-    let state = if head.state.current_epoch() < epoch {
+    if head.state.current_epoch() < epoch {
         let mut state = (*head.state).clone();
         process_slots(&mut state, start, &chain.spec)
             .map_err(|e| ApiError::server_error(e.to_string()))?;
-        Arc::new(state)
-    } else if head.state.current_epoch() == epoch || head.state.previous_epoch() == epoch {
-        head.state.clone()
-    } else {
-        return Err(ApiError::bad_request(format!(
-            "epoch {epoch} is too far before the head"
-        )));
-    };
-    Ok((state, head.block_root))
+        return Ok((Arc::new(state), head.block_root));
+    }
+    if head.state.current_epoch() == epoch || head.state.previous_epoch() == epoch {
+        return Ok((head.state.clone(), head.block_root));
+    }
+    // An older epoch (an explorer's or an operator's question, never a validator client's).
+    // Before a checkpoint-synced node's anchor there is no such state: the v1 schema has no
+    // 404 for duties, so that is a 400 naming the slot.
+    let (_, state) = StateId::Slot(start)
+        .state(chain)
+        .map_err(ApiError::not_found_as_bad_request)?;
+    let (block_root, _) = canonical_block_root(chain, start)?
+        .ok_or_else(|| ApiError::bad_request(format!("no block at or before slot {start}")))?;
+    Ok((state, block_root))
 }
 
 /// The block root at `slot` on the chain of `state` (whose latest block is `head_root`), or

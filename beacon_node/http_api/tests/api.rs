@@ -260,3 +260,88 @@ async fn before_genesis_the_api_says_503() {
     assert_eq!(status, 200);
     assert_eq!(version["data"]["version"], "Fresnel/test");
 }
+
+/// Duties of epochs before the head's previous one come from the stored canonical states
+/// (epoch 1 is finalized, so cold; epoch 2 hot, across the skipped slot 12): the proposers are
+/// those of the blocks on chain, the committees those the states give, and the dependent root
+/// the block before the epoch (proposers) or before the previous epoch (attesters).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duties_of_past_epochs_match_the_chain() {
+    let h = tokio::task::spawn_blocking(harness).await.unwrap();
+    let ctx = Arc::new(Context {
+        chain: Some(h.chain.clone()),
+        version: "Fresnel/test".into(),
+        shutdown: http_api::ShutdownSignal::never(),
+        identity: None,
+    });
+    let routes = http_api_routes(ctx.clone());
+    let block_root_at = |slot: u64| {
+        let ctx = ctx.clone();
+        async move {
+            let (status, root) = get(&ctx, &format!("/eth/v1/beacon/blocks/{slot}/root")).await;
+            assert_eq!(status, 200, "{root}");
+            root["data"]["root"].clone()
+        }
+    };
+    let spe = E::slots_per_epoch();
+    for epoch in [1u64, 2] {
+        let start = epoch * spe;
+        let (status, duties) =
+            get(&ctx, &format!("/eth/v1/validator/duties/proposer/{epoch}")).await;
+        assert_eq!(status, 200, "epoch {epoch}: {duties}");
+        assert_eq!(duties["dependent_root"], block_root_at(start - 1).await);
+        let duties = duties["data"].as_array().unwrap();
+        assert_eq!(duties.len() as u64, spe);
+        for duty in duties {
+            let slot: u64 = duty["slot"].as_str().unwrap().parse().unwrap();
+            if slot == 12 {
+                continue; // skipped: no block to compare with
+            }
+            let (status, header) = get(&ctx, &format!("/eth/v1/beacon/headers/{slot}")).await;
+            assert_eq!(status, 200, "{header}");
+            assert_eq!(
+                duty["validator_index"], header["data"]["header"]["message"]["proposer_index"],
+                "slot {slot}"
+            );
+        }
+
+        let response = warp::test::request()
+            .method("POST")
+            .path(&format!("/eth/v1/validator/duties/attester/{epoch}"))
+            .header("content-type", "application/json")
+            .json(&(0..64).map(|i: u64| i.to_string()).collect::<Vec<_>>())
+            .reply(&routes)
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let duties: Value = serde_json::from_slice(response.body()).unwrap();
+        let expected_dependent = if epoch == 1 {
+            let (_, genesis) = get(&ctx, "/eth/v1/beacon/blocks/genesis/root").await;
+            genesis["data"]["root"].clone()
+        } else {
+            block_root_at(start - spe - 1).await
+        };
+        assert_eq!(duties["dependent_root"], expected_dependent);
+        let duties = duties["data"].as_array().unwrap();
+        assert_eq!(duties.len(), 64, "every validator attests once per epoch");
+        let (status, committees) = get(
+            &ctx,
+            &format!("/eth/v1/beacon/states/{start}/committees?epoch={epoch}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{committees}");
+        for duty in duties {
+            let committee = committees["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["slot"] == duty["slot"] && c["index"] == duty["committee_index"])
+                .expect("the duty's committee exists");
+            let position: usize = duty["validator_committee_index"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(committee["validators"][position], duty["validator_index"]);
+        }
+    }
+}
