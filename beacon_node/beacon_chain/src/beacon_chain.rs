@@ -12,6 +12,7 @@ use crate::ChainStore;
 use fork_choice::{ForkChoice, JustifiedBalances};
 use operation_pool::OperationPool;
 use slot_clock::SlotClock;
+use ssz::Encode;
 use state_processing::helpers::accessors::get_beacon_proposer_index_at_slot;
 use state_processing::process_slots;
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use types::{BeaconState, ChainSpec, Checkpoint, Epoch, EthSpec, Hash256, SignedB
 pub(crate) const FORK_CHOICE_TREE_KEY: &[u8] = b"fork_choice_tree";
 pub(crate) const FORK_CHOICE_VOTES_KEY: &[u8] = b"fork_choice_votes";
 pub(crate) const CHAIN_INFO_KEY: &[u8] = b"chain_info";
+pub(crate) const OP_POOL_KEY: &[u8] = b"op_pool";
 
 /// How many recent post-states stay in memory.
 const STATE_CACHE_SIZE: usize = 8;
@@ -553,6 +555,15 @@ impl<E: EthSpec> BeaconChain<E> {
     pub fn persist_fork_choice(&self) -> Result<(), BeaconChainError> {
         let fc = self.fork_choice();
         self.write_fork_choice(&fc)
+    }
+
+    /// Write the operation pool (epoch boundaries and shutdown), flushed, so operations
+    /// received but not yet in a block survive a restart.
+    pub fn persist_op_pool(&self) -> Result<(), BeaconChainError> {
+        let bytes = self.op_pool.to_persisted().as_ssz_bytes();
+        self.store
+            .put_item_durable(DBColumn::ForkChoice, OP_POOL_KEY, bytes)?;
+        Ok(())
     }
 
     /// Tree and votes in one batch, flushed.

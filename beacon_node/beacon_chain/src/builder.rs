@@ -3,10 +3,12 @@
 
 use crate::beacon_chain::{
     BeaconChain, CanonicalHead, CHAIN_INFO_KEY, FORK_CHOICE_TREE_KEY, FORK_CHOICE_VOTES_KEY,
+    OP_POOL_KEY,
 };
 use crate::errors::BeaconChainError;
 use crate::ChainStore;
 use fork_choice::ForkChoice;
+use operation_pool::PersistedOperationPool;
 use slot_clock::SlotClock;
 use ssz::{Decode, Encode};
 use ssz_derive::{Decode, Encode};
@@ -203,6 +205,7 @@ impl<E: EthSpec> BeaconChain<E> {
             info.genesis_validators_root,
         );
         chain.recompute_head()?;
+        chain.restore_op_pool();
         tracing::info!(
             head_slot = chain.head_slot(),
             justified = chain.justified_checkpoint().epoch,
@@ -210,6 +213,37 @@ impl<E: EthSpec> BeaconChain<E> {
             "Chain resumed from the database"
         );
         Ok(chain)
+    }
+
+    /// Refill the operation pool from its stored copy. A copy that cannot be read costs only
+    /// the operations in it (peers and validator clients send new ones), so the node starts
+    /// with an empty pool and says so rather than refusing to start.
+    fn restore_op_pool(&self) {
+        let bytes = match self.store.get_item(DBColumn::ForkChoice, OP_POOL_KEY) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "Could not read the stored operation pool; starting with an empty one");
+                return;
+            }
+        };
+        match PersistedOperationPool::<E>::from_ssz_bytes(&bytes) {
+            Ok(persisted) => {
+                let counts = self.op_pool.restore(persisted);
+                self.op_pool.prune(&self.head().state, &self.spec);
+                tracing::info!(
+                    restored = counts.kept,
+                    refused = counts.refused,
+                    attestations = self.op_pool.num_attestations(),
+                    "Operation pool restored"
+                );
+            }
+            Err(e) => tracing::warn!(
+                error = ?e,
+                bytes = bytes.len(),
+                "The stored operation pool is corrupt; starting with an empty one"
+            ),
+        }
     }
 
     fn load_fork_choice(

@@ -121,22 +121,59 @@ fn the_head_follows_attestation_weight_between_competing_branches() {
 fn a_restart_from_the_database_continues_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let spe = slots_per_epoch();
-    let (head_before, finalized_before) = {
+    let (head_before, finalized_before, pool_before) = {
         let store = disk_store(dir.path());
         let h = BeaconChainHarness::new(VALIDATORS, ChainSpec::minimal(), store).unwrap();
         run_slots(&h, 1, 5 * spe + 3, &everyone);
+        h.chain.persist_op_pool().unwrap();
         h.chain.persist_fork_choice().unwrap();
-        (h.chain.head_block_root(), h.chain.finalized_checkpoint())
+        (
+            h.chain.head_block_root(),
+            h.chain.finalized_checkpoint(),
+            h.chain.op_pool.get_all_attestations(None, None),
+        )
     };
     let store = disk_store(dir.path());
     let h =
         BeaconChainHarness::resume(VALIDATORS, ChainSpec::minimal(), store, 5 * spe + 3).unwrap();
     assert_eq!(h.chain.head_block_root(), head_before);
     assert_eq!(h.chain.finalized_checkpoint(), finalized_before);
+    assert!(
+        !pool_before.is_empty(),
+        "the last slot's attestations wait for a block"
+    );
+    assert_eq!(
+        h.chain.op_pool.get_all_attestations(None, None),
+        pool_before,
+        "the operation pool survives the restart"
+    );
     run_slots(&h, 5 * spe + 4, 8 * spe, &everyone);
     let state = h.chain.head().state;
     assert_eq!(state.current_justified_checkpoint.epoch, 7);
     assert_eq!(state.finalized_checkpoint.epoch, 6);
+}
+
+#[test]
+fn a_corrupt_stored_operation_pool_costs_only_its_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let spe = slots_per_epoch();
+    let head_before = {
+        let store = disk_store(dir.path());
+        let h = BeaconChainHarness::new(VALIDATORS, ChainSpec::minimal(), store).unwrap();
+        run_slots(&h, 1, spe + 2, &everyone);
+        h.chain.persist_fork_choice().unwrap();
+        h.chain
+            .store
+            .put_item_durable(store::DBColumn::ForkChoice, b"op_pool", vec![7; 5])
+            .unwrap();
+        h.chain.head_block_root()
+    };
+    let store = disk_store(dir.path());
+    let h = BeaconChainHarness::resume(VALIDATORS, ChainSpec::minimal(), store, spe + 2).unwrap();
+    assert_eq!(h.chain.head_block_root(), head_before);
+    assert_eq!(h.chain.op_pool.num_attestations(), 0);
+    run_slots(&h, spe + 3, 2 * spe, &everyone);
+    assert_eq!(h.chain.head_slot(), 2 * spe);
 }
 
 /// A chain two epochs in, with the clock at the next slot, and a valid block for that slot.

@@ -1,6 +1,6 @@
 //! A beacon node, assembled: the chain (from genesis, a checkpoint, or the database), the
 //! slot timer that drives fork choice, the REST API, and an orderly shutdown that writes
-//! fork choice and flushes the database.
+//! the operation pool and fork choice and flushes the database.
 
 use beacon_chain::{BeaconChain, ChainStore, SlotClock, SystemTimeSlotClock};
 use http_api::Context;
@@ -280,7 +280,7 @@ impl<E: EthSpec> Client<E> {
         })
     }
 
-    /// Stop the timer and the API, write fork choice and flush the database.
+    /// Stop the timer and the API, write the operation pool and fork choice, flush the database.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
@@ -288,6 +288,9 @@ impl<E: EthSpec> Client<E> {
         }
         let chain = self.chain.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = chain.persist_op_pool() {
+                tracing::error!(error = %e, "Could not write the operation pool at shutdown");
+            }
             if let Err(e) = chain.persist_fork_choice() {
                 tracing::error!(error = %e, "Could not write fork choice at shutdown");
             }
@@ -325,6 +328,9 @@ async fn slot_timer<E: EthSpec>(chain: Arc<BeaconChain<E>>, mut shutdown: watch:
             if slot.is_multiple_of(E::slots_per_epoch()) {
                 if let Err(e) = chain.persist_fork_choice() {
                     tracing::warn!(error = %e, "Could not write fork choice");
+                }
+                if let Err(e) = chain.persist_op_pool() {
+                    tracing::warn!(error = %e, "Could not write the operation pool");
                 }
             }
             tracing::info!(

@@ -25,11 +25,13 @@ mod attestations;
 mod bitset;
 mod errors;
 mod max_cover;
+mod persistence;
 mod slashings_and_exits;
 
 pub use attestation_packing::verify_attestation_for_block;
 pub use attestations::MAX_AGGREGATES_PER_DATA;
 pub use errors::OpPoolError;
+pub use persistence::{PersistedAttestation, PersistedOperationPool, RestoreCounts};
 pub use slashings_and_exits::{
     verify_attester_slashing_for_block, verify_proposer_slashing_for_block,
     verify_voluntary_exit_for_block,

@@ -23,7 +23,8 @@ pub enum DBColumn {
     ColdStateSlot = 6,
     /// Full finalized states at restore points (and the anchor), by slot (big-endian key).
     ColdState = 7,
-    /// The chain's fork-choice snapshot and bookkeeping (opaque to the store).
+    /// The chain's own items: fork-choice snapshot, bookkeeping, operation pool (opaque to
+    /// the store).
     ForkChoice = 8,
 }
 

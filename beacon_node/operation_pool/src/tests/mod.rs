@@ -1,6 +1,7 @@
 //! Pool tests on real minimal-preset states of interop validators, with real signatures.
 
 mod attestations;
+mod persistence;
 mod scale;
 mod slashings_and_exits;
 

@@ -33,7 +33,7 @@ fn signed_header(
 }
 
 /// Two different signed headers of `proposer` at slot 1.
-fn proposer_slashing(state: &BeaconState<E>, proposer: u64) -> ProposerSlashing {
+pub(super) fn proposer_slashing(state: &BeaconState<E>, proposer: u64) -> ProposerSlashing {
     ProposerSlashing {
         signed_header_1: signed_header(state, proposer, 1, 1),
         signed_header_2: signed_header(state, proposer, 1, 2),
@@ -69,7 +69,7 @@ fn double_vote(state: &BeaconState<E>, first: &[u64], second: &[u64]) -> Atteste
     }
 }
 
-fn attester_slashing(state: &BeaconState<E>, indices: &[u64]) -> AttesterSlashing<E> {
+pub(super) fn attester_slashing(state: &BeaconState<E>, indices: &[u64]) -> AttesterSlashing<E> {
     double_vote(state, indices, indices)
 }
 
@@ -86,7 +86,7 @@ fn exit_at(state: &BeaconState<E>, validator: u64, epoch: u64) -> SignedVoluntar
     }
 }
 
-fn exit(state: &BeaconState<E>, validator: u64) -> SignedVoluntaryExit {
+pub(super) fn exit(state: &BeaconState<E>, validator: u64) -> SignedVoluntaryExit {
     exit_at(state, validator, 0)
 }
 
