@@ -28,16 +28,11 @@ pub enum BlockId {
     Root(Hash256),
 }
 
+/// A root as the API writes it: `0x` and exactly 64 hex digits.
 fn parse_root(s: &str) -> Option<Hash256> {
-    let hex = s.strip_prefix("0x")?;
-    if hex.len() != 64 {
-        return None;
-    }
+    let digits = s.strip_prefix("0x")?;
     let mut bytes = [0u8; 32];
-    for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
-        let pair = std::str::from_utf8(chunk).ok()?;
-        bytes[i] = u8::from_str_radix(pair, 16).ok()?;
-    }
+    hex::decode_to_slice(digits, &mut bytes).ok()?;
     Some(Hash256::from(bytes))
 }
 
@@ -219,7 +214,20 @@ mod tests {
             root.parse::<BlockId>().unwrap(),
             BlockId::Root(Hash256::repeat_byte(0xab))
         );
-        for bad in ["", "-1", "0x12", "justified_", "0xzz", "1.5"] {
+        let too_long = format!("0x{}", "ab".repeat(33));
+        let odd = format!("0x{}", "a".repeat(63));
+        let not_hex = format!("0x{}", "g".repeat(64));
+        for bad in [
+            "",
+            "-1",
+            "0x12",
+            "justified_",
+            "0xzz",
+            "1.5",
+            &too_long,
+            &odd,
+            &not_hex,
+        ] {
             let e = bad.parse::<StateId>().unwrap_err();
             assert_eq!(e.status.as_u16(), 400, "{bad}");
         }
