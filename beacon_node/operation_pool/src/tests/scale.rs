@@ -13,7 +13,8 @@ use types::{
     MainnetEthSpec, PendingAttestation, SignatureBytes,
 };
 
-use crate::{verify_attestation_for_block, OperationPool};
+use crate::{verify_attestation_for_block, OperationPool, PersistedOperationPool};
+use ssz::{Decode, Encode};
 
 type M = MainnetEthSpec;
 
@@ -98,6 +99,20 @@ fn pack_at_scale(n: usize) -> (usize, std::time::Duration) {
         verify_attestation_for_block(&state, a, &spec).unwrap();
         process_attestation(&mut post, a, VerifySignatures::None, &spec).unwrap();
     }
+
+    // The pool as the database keeps it (written every epoch boundary), and back.
+    let start = Instant::now();
+    let bytes = pool.to_persisted().as_ssz_bytes();
+    let encoded = start.elapsed();
+    let start = Instant::now();
+    let restored = OperationPool::<M>::new();
+    restored.restore(PersistedOperationPool::from_ssz_bytes(&bytes).unwrap());
+    let decoded = start.elapsed();
+    assert_eq!(restored.num_attestations(), pool.num_attestations());
+    eprintln!(
+        "{n} validators: pool persisted as {} KiB in {encoded:?}, restored in {decoded:?}",
+        bytes.len() / 1024
+    );
     (pool.num_attestations(), elapsed)
 }
 
