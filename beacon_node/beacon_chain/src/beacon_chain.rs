@@ -467,6 +467,22 @@ impl<E: EthSpec> BeaconChain<E> {
         }
     }
 
+    /// After a crash between a block's write (fork choice with it) and the migration its
+    /// finality called for, the store's split lags fork choice's finalized block: migrate at
+    /// start-up rather than at the next finality.
+    pub(crate) fn catch_up_finalization(&self) -> Result<(), BeaconChainError> {
+        let finalized = self.finalized_checkpoint();
+        if finalized.epoch == 0 || self.store.split().block_root == finalized.root {
+            return Ok(());
+        }
+        let _handled = lock(&self.finalization_handled);
+        tracing::info!(
+            epoch = finalized.epoch,
+            "Finishing the migration of finalized history interrupted by the last shutdown"
+        );
+        self.on_finalization(finalized)
+    }
+
     /// New finality: move finalized history to the cold database (deleting abandoned forks),
     /// prune fork choice and the pools, announce it.
     fn on_finalization(&self, finalized: Checkpoint) -> Result<(), BeaconChainError> {

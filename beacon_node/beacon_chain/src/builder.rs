@@ -205,6 +205,10 @@ impl<E: EthSpec> BeaconChain<E> {
             info.genesis_validators_root,
         );
         chain.recompute_head()?;
+        if let Err(e) = chain.catch_up_finalization() {
+            // The node can run with the split behind; the next finality migrates again.
+            tracing::warn!(error = %e, "Could not migrate finalized history at start-up");
+        }
         chain.restore_op_pool();
         tracing::info!(
             head_slot = chain.head_slot(),
@@ -264,5 +268,57 @@ impl<E: EthSpec> BeaconChain<E> {
         &self,
     ) -> Result<Option<ForkChoice>, BeaconChainError> {
         Self::load_fork_choice(&self.store, &self.spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::beacon_chain::lock;
+    use crate::harness::{AttestationMode, BeaconChainHarness};
+    use crate::ChainStore;
+    use std::sync::Arc;
+    use store::StoreConfig;
+    use types::{ChainSpec, EthSpec, MinimalEthSpec};
+
+    type E = MinimalEthSpec;
+
+    fn disk_store(path: &std::path::Path) -> Arc<ChainStore<E>> {
+        let spec = Arc::new(ChainSpec::minimal());
+        Arc::new(ChainStore::<E>::open(path, StoreConfig::default(), spec).unwrap())
+    }
+
+    #[test]
+    fn a_migration_lost_in_a_crash_runs_when_the_chain_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let spe = E::slots_per_epoch();
+        let last = 5 * spe;
+        let finalized = {
+            let h = BeaconChainHarness::<E>::new(64, ChainSpec::minimal(), disk_store(dir.path()))
+                .unwrap();
+            // As if the node died after every block's write, before the migration it called for.
+            *lock(&h.chain.finalization_handled) = u64::MAX;
+            for slot in 1..=last {
+                h.advance_slot(slot, true, &|_| true, AttestationMode::Unaggregated)
+                    .unwrap();
+            }
+            h.chain.persist_fork_choice().unwrap();
+            let finalized = h.chain.finalized_checkpoint();
+            assert!(finalized.epoch >= 2, "{finalized:?}");
+            assert_ne!(h.chain.store.split().block_root, finalized.root);
+            finalized
+        };
+        let h =
+            BeaconChainHarness::<E>::resume(64, ChainSpec::minimal(), disk_store(dir.path()), last)
+                .unwrap();
+        assert_eq!(h.chain.store.split().block_root, finalized.root);
+        assert_eq!(h.chain.store.split().slot, finalized.epoch * spe);
+        // The chain goes on and migrates at its next finality as usual.
+        for slot in last + 1..=last + 2 * spe {
+            h.advance_slot(slot, true, &|_| true, AttestationMode::Unaggregated)
+                .unwrap();
+        }
+        let now = h.chain.finalized_checkpoint();
+        assert!(now.epoch > finalized.epoch);
+        assert_eq!(h.chain.store.split().block_root, now.root);
     }
 }
