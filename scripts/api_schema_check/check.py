@@ -406,18 +406,26 @@ def aggregate_request(node: Node) -> Request:
 def produce_block_request(node: Node, slots_per_epoch: int, gvr: str) -> Request:
     """produceBlock checks the randao reveal, so sign one with the proposer's interop key for
     the next slot by the node's clock: the latest a node builds for, and one the validator
-    client has not proposed for yet. A slot boundary between here and the request can still
-    let the validator client's block take that slot first, hence the attempts."""
-    slot = max(node.current_slot(), node.head_slot()) + 1
-    epoch = slot // slots_per_epoch
-    duties = node.get(f"/eth/v1/validator/duties/proposer/{epoch}")
-    proposer = next(int(d["validator_index"]) for d in duties if int(d["slot"]) == slot)
-    pubkey = next(d["pubkey"] for d in duties if int(d["slot"]) == slot)
-    if not is_interop_key(proposer, pubkey):
-        print(f"  produceBlock: validator {proposer} does not hold an interop key; cannot sign a randao reveal")
-    fork = node.get("/eth/v1/beacon/states/head/fork")
-    version = fork["current_version"] if epoch >= int(fork["epoch"]) else fork["previous_version"]
-    reveal = randao_reveal(proposer, epoch, version, gvr)
+    client has not proposed for yet. Signing takes a while, so the slot is read again after it
+    (and the reveal redone if the clock moved); a slot boundary between that read and the
+    request can still let the validator client's block take the slot first, hence the
+    attempts."""
+    next_slot = lambda: max(node.current_slot(), node.head_slot()) + 1  # noqa: E731
+    slot = next_slot()
+    for _ in range(3):
+        epoch = slot // slots_per_epoch
+        duties = node.get(f"/eth/v1/validator/duties/proposer/{epoch}")
+        proposer = next(int(d["validator_index"]) for d in duties if int(d["slot"]) == slot)
+        pubkey = next(d["pubkey"] for d in duties if int(d["slot"]) == slot)
+        if not is_interop_key(proposer, pubkey):
+            print(f"  produceBlock: validator {proposer} does not hold an interop key; cannot sign a randao reveal")
+        fork = node.get("/eth/v1/beacon/states/head/fork")
+        version = fork["current_version"] if epoch >= int(fork["epoch"]) else fork["previous_version"]
+        reveal = randao_reveal(proposer, epoch, version, gvr)
+        now = next_slot()
+        if now == slot:
+            break
+        slot = now
     return Request(
         "produceBlock",
         {"slot": str(slot)},
