@@ -39,7 +39,7 @@ SCHEMA_PORT="$(free_port)"
 # NO_BUILD: the workspace tests just built target/debug/{fresnel,lcli} (both packages have
 # integration tests); a plain `cargo build` would unify features differently and rebuild.
 NO_BUILD=1 TESTNET_DIR="$SCHEMA_NET" SECONDS_PER_SLOT=2 HTTP_PORT="$SCHEMA_PORT" \
-    METRICS_PORT="$(free_port)" scripts/local_testnet/start.sh
+    METRICS_PORT="$(free_port)" P2P_PORT="$(free_port)" scripts/local_testnet/start.sh
 if ! scripts/api_schema_check/run.sh "http://127.0.0.1:$SCHEMA_PORT"; then
     echo "--- last lines of the node's log ---"; tail -n 40 "$SCHEMA_NET/bn.log" || true
     exit 1

@@ -8,6 +8,7 @@
 #   VALIDATORS         interop validators (default 64)
 #   HTTP_PORT          the beacon node's REST API port (default 5052)
 #   METRICS_PORT       the beacon node's Prometheus port (default 5054)
+#   P2P_PORT           the beacon node's libp2p TCP and discv5 UDP port (default 9000)
 #   TESTNET_DIR        where keys, config, databases, logs and pid files go
 #                      (default ~/.fresnel/local-testnet; wiped at each start)
 #   PROFILE            cargo profile to build and run: debug (default) or release
@@ -18,6 +19,7 @@ SECONDS_PER_SLOT="${SECONDS_PER_SLOT:-6}"
 VALIDATORS="${VALIDATORS:-64}"
 HTTP_PORT="${HTTP_PORT:-5052}"
 METRICS_PORT="${METRICS_PORT:-5054}"
+P2P_PORT="${P2P_PORT:-9000}"
 TESTNET_DIR="${TESTNET_DIR:-$HOME/.fresnel/local-testnet}"
 PROFILE="${PROFILE:-debug}"
 
@@ -60,6 +62,7 @@ VC_LOG="$TESTNET_DIR/vc.log"
 "$FRESNEL" bn --testnet-dir "$TESTNET_DIR/testnet" --datadir "$TESTNET_DIR/beacon" \
     --interop-validators "$VALIDATORS" --genesis-time "$GENESIS_TIME" \
     --http-port "$HTTP_PORT" --metrics --metrics-port "$METRICS_PORT" \
+    --listen-address 127.0.0.1 --port "$P2P_PORT" \
     >"$BN_LOG" 2>&1 &
 echo $! >"$TESTNET_DIR/bn.pid"
 

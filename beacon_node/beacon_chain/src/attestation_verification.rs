@@ -72,6 +72,23 @@ impl<E: EthSpec> VerifiedAggregatedAttestation<E> {
     }
 }
 
+/// An unaggregated attestation that passed every rule but its signature.
+struct PreparedUnaggregated<E: EthSpec> {
+    attestation: Attestation<E>,
+    indexed: IndexedAttestation<E>,
+    subnet_id: u64,
+    validator_index: u64,
+    state: Arc<BeaconState<E>>,
+}
+
+/// An aggregate that passed every rule but its signatures.
+struct PreparedAggregate<E: EthSpec> {
+    signed_aggregate: SignedAggregateAndProof<E>,
+    indexed: IndexedAttestation<E>,
+    aggregate_root: types::Hash256,
+    state: Arc<BeaconState<E>>,
+}
+
 impl<E: EthSpec> BeaconChain<E> {
     /// `[IGNORE]` `data.slot + ATTESTATION_PROPAGATION_SLOT_RANGE >= current_slot >= data.slot`,
     /// with MAXIMUM_GOSSIP_CLOCK_DISPARITY either way.
@@ -153,6 +170,21 @@ impl<E: EthSpec> BeaconChain<E> {
         attestation: Attestation<E>,
         subnet_id: Option<u64>,
     ) -> Result<VerifiedUnaggregatedAttestation<E>, AttestationError> {
+        let prepared = self.prepare_unaggregated(attestation, subnet_id)?;
+        let set = indexed_attestation_signature_set(&prepared.state, &prepared.indexed, &self.spec)
+            .map_err(|_| AttestationError::InvalidSignature)?;
+        if !set.verify() {
+            return Err(AttestationError::InvalidSignature);
+        }
+        self.finish_unaggregated(prepared)
+    }
+
+    /// Every rule but the signature: what the signature check needs.
+    fn prepare_unaggregated(
+        &self,
+        attestation: Attestation<E>,
+        subnet_id: Option<u64>,
+    ) -> Result<PreparedUnaggregated<E>, AttestationError> {
         let data = attestation.data;
         self.verify_propagation_slot_range(&data)?;
         Self::verify_target_epoch(&data)?;
@@ -218,25 +250,108 @@ impl<E: EthSpec> BeaconChain<E> {
             data,
             signature: attestation.signature,
         };
-        let set = indexed_attestation_signature_set(&state, &indexed, &self.spec)
-            .map_err(|_| AttestationError::InvalidSignature)?;
-        if !set.verify() {
-            return Err(AttestationError::InvalidSignature);
-        }
+        drop(committees);
+        Ok(PreparedUnaggregated {
+            attestation,
+            indexed,
+            subnet_id: expected_subnet,
+            validator_index,
+            state,
+        })
+    }
+
+    /// After the signature: the first-seen rule, recorded.
+    fn finish_unaggregated(
+        &self,
+        prepared: PreparedUnaggregated<E>,
+    ) -> Result<VerifiedUnaggregatedAttestation<E>, AttestationError> {
+        let epoch = prepared.indexed.data.target.epoch;
         if lock(&self.observed)
             .attesters
-            .observe(epoch, validator_index)
+            .observe(epoch, prepared.validator_index)
         {
             return Err(AttestationError::PriorAttestationKnown {
-                validator_index,
+                validator_index: prepared.validator_index,
                 epoch,
             });
         }
         Ok(VerifiedUnaggregatedAttestation {
-            attestation,
-            indexed,
-            subnet_id: expected_subnet,
+            attestation: prepared.attestation,
+            indexed: prepared.indexed,
+            subnet_id: prepared.subnet_id,
         })
+    }
+
+    /// Gossip verification of many unaggregated attestations with one signature batch; if the
+    /// batch fails, each signature is checked alone to find the bad ones. One result per
+    /// input, in order.
+    pub fn batch_verify_unaggregated_attestations(
+        &self,
+        items: Vec<(Attestation<E>, Option<u64>)>,
+    ) -> Vec<Result<VerifiedUnaggregatedAttestation<E>, AttestationError>> {
+        let prepared: Vec<Result<PreparedUnaggregated<E>, AttestationError>> = items
+            .into_iter()
+            .map(|(a, subnet)| self.prepare_unaggregated(a, subnet))
+            .collect();
+        let sets: Vec<Result<SignatureSet<'_>, AttestationError>> = prepared
+            .iter()
+            .map(|p| match p {
+                Ok(p) => indexed_attestation_signature_set(&p.state, &p.indexed, &self.spec)
+                    .map_err(|_| AttestationError::InvalidSignature),
+                Err(_) => Err(AttestationError::InvalidSignature),
+            })
+            .collect();
+        let valid_sets: Vec<&SignatureSet<'_>> =
+            sets.iter().filter_map(|s| s.as_ref().ok()).collect();
+        let all_valid = valid_sets.len() > 1 && bls::verify_signature_sets(valid_sets.into_iter());
+        let checked: Vec<bool> = sets
+            .iter()
+            .map(|s| match s {
+                Ok(set) => all_valid || set.verify(),
+                Err(_) => false,
+            })
+            .collect();
+        drop(sets);
+        prepared
+            .into_iter()
+            .zip(checked)
+            .map(|(p, signature_ok)| {
+                let p = p?;
+                if !signature_ok {
+                    return Err(AttestationError::InvalidSignature);
+                }
+                self.finish_unaggregated(p)
+            })
+            .collect()
+    }
+
+    /// [`Self::batch_verify_unaggregated_attestations`], then fork choice and the pool for
+    /// each one accepted; those voting for an unknown block wait for it.
+    pub fn batch_process_unaggregated_attestations(
+        &self,
+        items: Vec<(Attestation<E>, Option<u64>)>,
+    ) -> Vec<Result<VerifiedUnaggregatedAttestation<E>, AttestationError>> {
+        let copies: Vec<(Attestation<E>, Option<u64>)> = items.clone();
+        let results = self.batch_verify_unaggregated_attestations(items);
+        results
+            .into_iter()
+            .zip(copies)
+            .map(|(result, (attestation, subnet_id))| match result {
+                Ok(verified) => {
+                    self.apply_attestation_to_fork_choice(verified.indexed_attestation())?;
+                    self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
+                    Ok(verified)
+                }
+                Err(AttestationError::UnknownHeadBlock(root)) => {
+                    self.queue_pending(
+                        root,
+                        PendingMessage::Attestation(Box::new(attestation), subnet_id),
+                    );
+                    Err(AttestationError::UnknownHeadBlock(root))
+                }
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     /// Every rule of `beacon_aggregate_and_proof`.
@@ -244,6 +359,20 @@ impl<E: EthSpec> BeaconChain<E> {
         &self,
         signed_aggregate: SignedAggregateAndProof<E>,
     ) -> Result<VerifiedAggregatedAttestation<E>, AttestationError> {
+        let prepared = self.prepare_aggregate(signed_aggregate)?;
+        let sets = self.aggregate_signature_sets(&prepared)?;
+        if !bls::verify_signature_sets(sets.iter()) {
+            return Err(AttestationError::InvalidSignature);
+        }
+        drop(sets);
+        self.finish_aggregate(prepared)
+    }
+
+    /// Every rule but the three signatures.
+    fn prepare_aggregate(
+        &self,
+        signed_aggregate: SignedAggregateAndProof<E>,
+    ) -> Result<PreparedAggregate<E>, AttestationError> {
         let message = &signed_aggregate.message;
         let aggregate = &message.aggregate;
         let data = aggregate.data;
@@ -293,9 +422,31 @@ impl<E: EthSpec> BeaconChain<E> {
         if !committee.contains(&aggregator_index) {
             return Err(AttestationError::AggregatorNotInCommittee(aggregator_index));
         }
+        indices.sort_unstable();
+        let indexed = IndexedAttestation {
+            attesting_indices: VariableList::new(indices)
+                .map_err(|_| AttestationError::EmptyAggregationBitfield)?,
+            data,
+            signature: aggregate.signature,
+        };
+        drop(committees);
+        Ok(PreparedAggregate {
+            signed_aggregate,
+            indexed,
+            aggregate_root,
+            state,
+        })
+    }
 
-        // The three signatures in one batch: selection proof, aggregator, aggregate.
-        let aggregator_key = validator_pubkey(&state, aggregator_index)
+    /// The three signatures of an aggregate: selection proof, aggregator, aggregate.
+    fn aggregate_signature_sets<'a>(
+        &self,
+        prepared: &'a PreparedAggregate<E>,
+    ) -> Result<[SignatureSet<'a>; 3], AttestationError> {
+        let state = &prepared.state;
+        let message = &prepared.signed_aggregate.message;
+        let aggregator_index = message.aggregator_index;
+        let aggregator_key = validator_pubkey(state, aggregator_index)
             .map_err(|_| AttestationError::UnknownValidator(aggregator_index))?;
         let decompress = |bytes: &types::SignatureBytes| {
             bytes
@@ -305,44 +456,116 @@ impl<E: EthSpec> BeaconChain<E> {
         let selection_set = SignatureSet {
             signature: Cow::Owned(decompress(&message.selection_proof)?),
             signing_keys: vec![Cow::Owned(aggregator_key.clone())],
-            message: slot_signing_root(&state, data.slot, &self.spec),
+            message: slot_signing_root(state, prepared.indexed.data.slot, &self.spec),
         };
         let aggregator_set = SignatureSet {
-            signature: Cow::Owned(decompress(&signed_aggregate.signature)?),
+            signature: Cow::Owned(decompress(&prepared.signed_aggregate.signature)?),
             signing_keys: vec![Cow::Owned(aggregator_key)],
-            message: aggregate_and_proof_signing_root(&state, message, &self.spec),
+            message: aggregate_and_proof_signing_root(state, message, &self.spec),
         };
-        indices.sort_unstable();
-        let indexed = IndexedAttestation {
-            attesting_indices: VariableList::new(indices)
-                .map_err(|_| AttestationError::EmptyAggregationBitfield)?,
-            data,
-            signature: aggregate.signature,
-        };
-        let aggregate_set = indexed_attestation_signature_set(&state, &indexed, &self.spec)
+        let aggregate_set = indexed_attestation_signature_set(state, &prepared.indexed, &self.spec)
             .map_err(|_| AttestationError::InvalidSignature)?;
-        let sets = [selection_set, aggregator_set, aggregate_set];
-        if !bls::verify_signature_sets(sets.iter()) {
-            return Err(AttestationError::InvalidSignature);
-        }
+        Ok([selection_set, aggregator_set, aggregate_set])
+    }
 
+    /// After the signatures: the first-seen rules, recorded.
+    fn finish_aggregate(
+        &self,
+        prepared: PreparedAggregate<E>,
+    ) -> Result<VerifiedAggregatedAttestation<E>, AttestationError> {
+        let data = prepared.indexed.data;
+        let aggregator_index = prepared.signed_aggregate.message.aggregator_index;
+        let mut observed = lock(&self.observed);
+        if observed
+            .aggregators
+            .observe(data.target.epoch, aggregator_index)
         {
-            let mut observed = lock(&self.observed);
-            if observed
-                .aggregators
-                .observe(data.target.epoch, aggregator_index)
-            {
-                return Err(AttestationError::AggregatorAlreadyKnown {
-                    aggregator_index,
-                    epoch: data.target.epoch,
-                });
-            }
-            observed.aggregates.observe(data.slot, aggregate_root);
+            return Err(AttestationError::AggregatorAlreadyKnown {
+                aggregator_index,
+                epoch: data.target.epoch,
+            });
         }
+        observed
+            .aggregates
+            .observe(data.slot, prepared.aggregate_root);
         Ok(VerifiedAggregatedAttestation {
-            signed_aggregate,
-            indexed,
+            signed_aggregate: prepared.signed_aggregate,
+            indexed: prepared.indexed,
         })
+    }
+
+    /// Gossip verification of many aggregates with one signature batch (three sets each);
+    /// if it fails, each aggregate is checked alone. One result per input, in order.
+    pub fn batch_verify_aggregated_attestations(
+        &self,
+        items: Vec<SignedAggregateAndProof<E>>,
+    ) -> Vec<Result<VerifiedAggregatedAttestation<E>, AttestationError>> {
+        let prepared: Vec<Result<PreparedAggregate<E>, AttestationError>> = items
+            .into_iter()
+            .map(|a| self.prepare_aggregate(a))
+            .collect();
+        let sets: Vec<Result<[SignatureSet<'_>; 3], AttestationError>> = prepared
+            .iter()
+            .map(|p| match p {
+                Ok(p) => self.aggregate_signature_sets(p),
+                Err(_) => Err(AttestationError::InvalidSignature),
+            })
+            .collect();
+        let ok_count = sets.iter().filter(|s| s.is_ok()).count();
+        let flat: Vec<&SignatureSet<'_>> = sets
+            .iter()
+            .filter_map(|s| s.as_ref().ok())
+            .flatten()
+            .collect();
+        let all_valid = ok_count > 1 && bls::verify_signature_sets(flat.into_iter());
+        let checked: Vec<bool> = sets
+            .iter()
+            .map(|s| match s {
+                Ok(three) => all_valid || bls::verify_signature_sets(three.iter()),
+                Err(_) => false,
+            })
+            .collect();
+        let set_errors: Vec<Option<AttestationError>> = sets.into_iter().map(|s| s.err()).collect();
+        prepared
+            .into_iter()
+            .zip(checked.into_iter().zip(set_errors))
+            .map(|(p, (signature_ok, set_error))| {
+                let p = p?;
+                if let Some(e) = set_error {
+                    return Err(e);
+                }
+                if !signature_ok {
+                    return Err(AttestationError::InvalidSignature);
+                }
+                self.finish_aggregate(p)
+            })
+            .collect()
+    }
+
+    /// [`Self::batch_verify_aggregated_attestations`], then fork choice and the pool; those
+    /// voting for an unknown block wait for it.
+    pub fn batch_process_aggregated_attestations(
+        &self,
+        items: Vec<SignedAggregateAndProof<E>>,
+    ) -> Vec<Result<VerifiedAggregatedAttestation<E>, AttestationError>> {
+        let copies = items.clone();
+        let results = self.batch_verify_aggregated_attestations(items);
+        results
+            .into_iter()
+            .zip(copies)
+            .map(|(result, signed_aggregate)| match result {
+                Ok(verified) => {
+                    self.apply_attestation_to_fork_choice(verified.indexed_attestation())?;
+                    self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
+                    Ok(verified)
+                }
+                Err(AttestationError::UnknownHeadBlock(root)) => {
+                    self.queue_pending(root, PendingMessage::Aggregate(Box::new(signed_aggregate)));
+                    Err(AttestationError::UnknownHeadBlock(root))
+                }
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     /// Count a verified attestation's votes in fork choice (`on_attestation`).

@@ -218,11 +218,24 @@ impl<E: EthSpec> BeaconChain<E> {
         &self,
         block: Arc<SignedBeaconBlock<E>>,
     ) -> Result<Hash256, BlockError> {
+        self.process_gossip_block_then(block, |_| {})
+    }
+
+    /// [`Self::process_gossip_block`], calling `on_verified` between gossip verification and
+    /// import: the network propagates the block there, as the spec allows, rather than after
+    /// the whole state transition.
+    pub fn process_gossip_block_then(
+        &self,
+        block: Arc<SignedBeaconBlock<E>>,
+        on_verified: impl FnOnce(&GossipVerifiedBlock<E>),
+    ) -> Result<Hash256, BlockError> {
         let start = Instant::now();
         match GossipVerifiedBlock::new(block.clone(), self) {
-            Ok(verified) => self
-                .import_block_with_timings(verified, start.elapsed())
-                .map(|(root, _)| root),
+            Ok(verified) => {
+                on_verified(&verified);
+                self.import_block_with_timings(verified, start.elapsed())
+                    .map(|(root, _)| root)
+            }
             Err(e) => {
                 crate::metrics::observe_rejection(e.kind());
                 if e.marks_block_invalid() {

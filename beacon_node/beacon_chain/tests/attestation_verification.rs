@@ -535,3 +535,50 @@ fn an_attestation_in_the_first_moments_after_genesis_is_accepted() {
         .verify_unaggregated_attestation_for_gossip(a, Some(subnet))
         .unwrap();
 }
+
+#[test]
+fn a_batch_of_attestations_with_one_bad_signature_rejects_only_that_one() {
+    let (h, _slot, atts) = setup();
+    assert!(atts.len() >= 4, "{} attestations", atts.len());
+    let mut items: Vec<(Attestation<E>, Option<u64>)> =
+        atts.iter().map(|(a, s)| (a.clone(), Some(*s))).collect();
+    // Another attester's valid signature: a bad signature for this attestation.
+    items[1].0.signature = items[2].0.signature;
+    let results = h.chain.batch_process_unaggregated_attestations(items);
+    for (i, result) in results.iter().enumerate() {
+        if i == 1 {
+            assert!(
+                matches!(result, Err(AttestationError::InvalidSignature)),
+                "{result:?}"
+            );
+        } else {
+            assert!(result.is_ok(), "attestation {i}: {result:?}");
+        }
+    }
+    // Applied: the pool has them, and a second batch is all duplicates.
+    let again: Vec<_> = atts.iter().map(|(a, s)| (a.clone(), Some(*s))).collect();
+    let results = h.chain.batch_verify_unaggregated_attestations(again);
+    assert!(results
+        .iter()
+        .enumerate()
+        .all(|(i, r)| i == 1 || matches!(r, Err(AttestationError::PriorAttestationKnown { .. }))));
+}
+
+#[test]
+fn a_batch_of_aggregates_with_one_bad_signature_rejects_only_that_one() {
+    let (h, slot, _) = setup();
+    let mut rest = aggregates(&h, slot);
+    assert!(rest.len() >= 2, "{} aggregates", rest.len());
+    // The last one carries the first one's (valid) outer signature: wrong for it.
+    let last = rest.len() - 1;
+    rest[last].signature = rest[0].signature;
+    let n = rest.len();
+    let results = h.chain.batch_process_aggregated_attestations(rest);
+    for (i, result) in results.iter().enumerate() {
+        if i == n - 1 {
+            assert!(result.is_err(), "{result:?}");
+        } else {
+            assert!(result.is_ok(), "aggregate {i}: {result:?}");
+        }
+    }
+}

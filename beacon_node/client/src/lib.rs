@@ -43,6 +43,9 @@ pub struct ClientConfig {
     pub metrics_address: Option<SocketAddr>,
     pub store: StoreConfig,
     pub version: String,
+    /// Peer-to-peer networking (None: the node runs alone, blocks reach it only through the
+    /// REST API).
+    pub network: Option<network::NetworkConfig>,
 }
 
 /// Why the node could not start.
@@ -60,6 +63,8 @@ pub enum ClientError {
     Metrics(String),
     #[error("network identity: {0}")]
     Identity(#[from] network::IdentityError),
+    #[error("network: {0}")]
+    Network(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -74,6 +79,8 @@ pub struct Client<E: EthSpec> {
     pub http_address: Option<SocketAddr>,
     /// Where the Prometheus endpoint listens, if it does.
     pub metrics_address: Option<SocketAddr>,
+    /// The network, when the node runs one.
+    pub network: Option<Arc<router::RouterHandle<E>>>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -157,12 +164,14 @@ fn node_identity<E: EthSpec>(
     chain: &BeaconChain<E>,
     datadir: &std::path::Path,
 ) -> Result<eth2_api_types::NetworkIdentity, ClientError> {
-    let head = chain.head();
-    let fork_id = network::EnrForkId::phase0(
-        head.state.fork.current_version,
-        head.state.genesis_validators_root,
-    );
-    let identity = network::NodeIdentity::load_or_create(&datadir.join("network"), fork_id)?;
+    let fields = network::EnrFields {
+        ip: None,
+        tcp: None,
+        udp: None,
+        fork_id: enr_fork_id(chain),
+        attnets: [0; 8],
+    };
+    let identity = network::NodeIdentity::load_or_create(&datadir.join("network"), &fields)?;
     let enr = identity.enr.to_base64();
     tracing::info!(peer_id = %identity.peer_id, %enr, "Node identity");
     Ok(eth2_api_types::NetworkIdentity {
@@ -171,10 +180,38 @@ fn node_identity<E: EthSpec>(
         p2p_addresses: Vec::new(),
         discovery_addresses: Vec::new(),
         metadata: eth2_api_types::NodeMetadata {
-            seq_number: identity.seq_number,
-            attnets: identity.attnets_hex(),
+            seq_number: identity.enr.seq(),
+            attnets: "0x0000000000000000".into(),
         },
     })
+}
+
+/// The chain's fork, as the ENR's `eth2` field carries it.
+fn enr_fork_id<E: EthSpec>(chain: &BeaconChain<E>) -> network::EnrForkId {
+    let head = chain.head();
+    network::EnrForkId::phase0(
+        head.state.fork.current_version,
+        head.state.genesis_validators_root,
+    )
+}
+
+/// Start the libp2p service and the router in front of the chain.
+async fn start_network<E: EthSpec>(
+    chain: &Arc<BeaconChain<E>>,
+    config: network::NetworkConfig,
+    shutdown: watch::Receiver<bool>,
+) -> Result<router::RouterHandle<E>, ClientError> {
+    let facts = network::ChainFacts {
+        fork_id: enr_fork_id(chain),
+        seconds_per_slot: chain.spec.seconds_per_slot,
+        slots_per_epoch: E::slots_per_epoch(),
+    };
+    let status_chain = chain.clone();
+    let status: network::StatusProvider = Arc::new(move || router::status_message(&status_chain));
+    let handles = network::NetworkService::<E>::start(config, facts, status, shutdown.clone())
+        .await
+        .map_err(ClientError::Network)?;
+    Ok(router::spawn(chain.clone(), handles, shutdown))
 }
 
 /// The weak subjectivity check before trusting a checkpoint state (weak-subjectivity.md,
@@ -235,13 +272,27 @@ impl<E: EthSpec> Client<E> {
             .map_err(|e| ClientError::Genesis(format!("start-up failed: {e}")))??;
         let chain = Arc::new(chain);
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let mut tasks = vec![tokio::spawn(slot_timer(chain.clone(), shutdown_rx.clone()))];
+        let network = match config.network.clone() {
+            Some(network_config) => Some(Arc::new(
+                start_network(&chain, network_config, shutdown_rx.clone()).await?,
+            )),
+            None => None,
+        };
+        let mut tasks = vec![tokio::spawn(slot_timer(
+            chain.clone(),
+            network.clone(),
+            shutdown_rx.clone(),
+        ))];
 
-        let identity = node_identity(&chain, &config.datadir)?;
+        let identity = match &network {
+            Some(_) => None,
+            None => Some(node_identity(&chain, &config.datadir)?),
+        };
         let mut http_address = None;
         if let Some(addr) = config.http_address {
             let ctx = Arc::new(Context {
-                identity: Some(identity),
+                identity,
+                network: network.clone(),
                 chain: Some(chain.clone()),
                 version: config.version.clone(),
                 shutdown: http_api::ShutdownSignal::new(shutdown_rx.clone()),
@@ -275,6 +326,7 @@ impl<E: EthSpec> Client<E> {
             chain,
             http_address,
             metrics_address,
+            network,
             shutdown,
             tasks,
         })
@@ -285,6 +337,12 @@ impl<E: EthSpec> Client<E> {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        if let Some(network) = self.network {
+            // The router ends with the network task (after its goodbyes).
+            if let Ok(handle) = Arc::try_unwrap(network) {
+                let _ = handle.task.await;
+            }
         }
         let chain = self.chain.clone();
         let _ = tokio::task::spawn_blocking(move || {
@@ -305,7 +363,11 @@ impl<E: EthSpec> Client<E> {
 
 /// At the start of every slot: tell fork choice, update the head, and log the chain's state
 /// once per slot.
-async fn slot_timer<E: EthSpec>(chain: Arc<BeaconChain<E>>, mut shutdown: watch::Receiver<bool>) {
+async fn slot_timer<E: EthSpec>(
+    chain: Arc<BeaconChain<E>>,
+    network: Option<Arc<router::RouterHandle<E>>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let wait = chain
             .slot_clock
@@ -316,6 +378,7 @@ async fn slot_timer<E: EthSpec>(chain: Arc<BeaconChain<E>>, mut shutdown: watch:
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
         let chain = chain.clone();
+        let network = network.clone();
         let _ = tokio::task::spawn_blocking(move || {
             if let Err(e) = chain
                 .on_tick()
@@ -333,11 +396,26 @@ async fn slot_timer<E: EthSpec>(chain: Arc<BeaconChain<E>>, mut shutdown: watch:
                     tracing::warn!(error = %e, "Could not write the operation pool");
                 }
             }
+            let head = chain.head();
+            let (peers, sync) = match &network {
+                Some(n) => (
+                    n.globals.connected_peers(),
+                    if n.globals.is_syncing() {
+                        "syncing"
+                    } else {
+                        "synced"
+                    },
+                ),
+                None => (0, "alone"),
+            };
             tracing::info!(
                 slot,
-                head_slot = chain.head_slot(),
+                peers,
+                head_slot = head.slot(),
+                head_root = ?head.block_root,
                 justified_epoch = chain.justified_checkpoint().epoch,
                 finalized_epoch = chain.finalized_checkpoint().epoch,
+                sync,
                 "Slot"
             );
         })

@@ -53,6 +53,82 @@ pub struct BnArgs {
     /// Keep a full finalized state every this many slots (a multiple of SLOTS_PER_EPOCH).
     #[arg(long, default_value_t = 2048)]
     slots_per_restore_point: u64,
+    #[command(flatten)]
+    p2p: P2pArgs,
+}
+
+/// Peer-to-peer flags.
+#[derive(Args)]
+pub struct P2pArgs {
+    /// The address libp2p (TCP) and discovery (UDP) listen on.
+    #[arg(long, default_value_t = Ipv4Addr::UNSPECIFIED)]
+    listen_address: Ipv4Addr,
+    /// The libp2p TCP port (0: any free port; then discovery cannot advertise it).
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// The discv5 UDP port (default: --port).
+    #[arg(long)]
+    discovery_port: Option<u16>,
+    /// Boot nodes' ENRs, comma-separated, besides the network's boot_enr.yaml and
+    /// bootstrap_nodes.txt.
+    #[arg(long, value_delimiter = ',')]
+    boot_nodes: Vec<String>,
+    /// The number of peers to look for and keep.
+    #[arg(long, default_value_t = 50)]
+    target_peers: usize,
+    /// Do not run discv5: connect only to --libp2p-addresses and to peers that dial in.
+    #[arg(long)]
+    disable_discovery: bool,
+    /// Subscribe to every attestation subnet (and advertise them all).
+    #[arg(long)]
+    subscribe_all_subnets: bool,
+    /// Peers to dial and keep dialling, as multiaddrs (/ip4/…/tcp/…/p2p/…), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    libp2p_addresses: Vec<String>,
+    /// The IPv4 address the ENR advertises (default: --listen-address unless unspecified;
+    /// 127.0.0.1 when listening on loopback).
+    #[arg(long)]
+    enr_address: Option<Ipv4Addr>,
+    /// The TCP port the ENR advertises (default: --port).
+    #[arg(long)]
+    enr_tcp_port: Option<u16>,
+    /// The UDP port the ENR advertises (default: --discovery-port).
+    #[arg(long)]
+    enr_udp_port: Option<u16>,
+}
+
+impl P2pArgs {
+    /// The service's configuration for a node whose data lives in `datadir`.
+    fn config(
+        &self,
+        datadir: &std::path::Path,
+        network_boot_enrs: &[String],
+    ) -> Result<network::NetworkConfig> {
+        let mut config = network::NetworkConfig::new(datadir.join("network"));
+        config.listen_address = self.listen_address;
+        config.tcp_port = self.port;
+        config.discovery_port = self.discovery_port.unwrap_or(self.port);
+        config.enr_address = self.enr_address;
+        config.enr_tcp_port = self.enr_tcp_port;
+        config.enr_udp_port = self.enr_udp_port;
+        config.target_peers = self.target_peers;
+        config.disable_discovery = self.disable_discovery;
+        config.subscribe_all_subnets = self.subscribe_all_subnets;
+        for text in network_boot_enrs.iter().chain(&self.boot_nodes) {
+            let enr: network::Enr = text
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("boot node {text:?} is not a valid ENR: {e}"))?;
+            config.boot_nodes.push(enr);
+        }
+        for text in &self.libp2p_addresses {
+            let addr: network::Multiaddr = text.trim().parse().map_err(|e| {
+                anyhow::anyhow!("--libp2p-addresses: {text:?} is not a multiaddr: {e}")
+            })?;
+            config.static_peers.push(addr);
+        }
+        Ok(config)
+    }
 }
 
 /// Run the beacon node until SIGINT or SIGTERM.
@@ -89,7 +165,9 @@ pub fn run(args: BnArgs) -> Result<()> {
         .spec
         .type_level_preset()
         .map_err(|e| anyhow::anyhow!("the network's config fits no preset: {e}"))?;
+    let network_config = args.p2p.config(&datadir, &network.boot_enrs)?;
     let config = ClientConfig {
+        network: Some(network_config),
         datadir,
         spec: network.spec,
         genesis,

@@ -1,11 +1,12 @@
 //! `fresnel`: one binary for the beacon node, the validator client and the account tools.
 //!
 //! It lives under `beacon_node/` because the repository's top level is fixed; the validator
-//! client's parts are libraries under `validator_client/`: `fresnel bn` (no networking yet),
+//! client's parts are libraries under `validator_client/`: `fresnel bn`, `fresnel boot_node`,
 //! `fresnel vc` and `fresnel account`.
 
 mod account;
 mod bn;
+mod boot_node;
 mod network;
 mod vc;
 
@@ -35,6 +36,9 @@ enum Command {
     /// The validator client: signs duties for the keys of a validators directory through a
     /// beacon node's REST API.
     Vc(vc::VcArgs),
+    /// Discovery alone (discv5), for testnet coordinators: prints its ENR and serves it.
+    #[command(name = "boot_node")]
+    BootNode(boot_node::BootNodeArgs),
     /// Validator keys: mnemonics, keystores, deposit data, imports.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -55,6 +59,7 @@ fn main() {
     let result = match cli.command {
         Command::Bn(args) => bn::run(args),
         Command::Vc(args) => vc::run(args),
+        Command::BootNode(args) => boot_node::run(args),
         Command::Account(command) => account::run(command),
     };
     if let Err(e) = result {

@@ -23,6 +23,36 @@ pub struct Network {
     pub spec: ChainSpec,
     /// The SSZ genesis state, if the network has one.
     pub genesis_state_bytes: Option<Vec<u8>>,
+    /// Boot nodes' ENRs from `boot_enr.yaml` and `bootstrap_nodes.txt`.
+    pub boot_enrs: Vec<String>,
+}
+
+/// The boot ENRs a network directory lists: `boot_enr.yaml` (a YAML list) and
+/// `bootstrap_nodes.txt` (one per line, `#` comments).
+pub fn read_boot_enrs(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut enrs = Vec::new();
+    let yaml = dir.join("boot_enr.yaml");
+    if yaml.is_file() {
+        let text = std::fs::read_to_string(&yaml)
+            .with_context(|| format!("reading {}", yaml.display()))?;
+        let list: Option<Vec<String>> = serde_yaml::from_str(&text)
+            .with_context(|| format!("{}: expected a list of ENRs", yaml.display()))?;
+        enrs.extend(list.unwrap_or_default());
+    }
+    let txt = dir.join("bootstrap_nodes.txt");
+    if txt.is_file() {
+        let text =
+            std::fs::read_to_string(&txt).with_context(|| format!("reading {}", txt.display()))?;
+        enrs.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("enr:"))
+                .map(str::to_string),
+        );
+    }
+    enrs.sort();
+    enrs.dedup();
+    Ok(enrs)
 }
 
 impl NetworkArgs {
@@ -34,6 +64,7 @@ impl NetworkArgs {
                 name: "minimal".into(),
                 spec: ChainSpec::minimal(),
                 genesis_state_bytes: None,
+                boot_enrs: Vec::new(),
             });
         }
         let (name, dir) = match &self.testnet_dir {
@@ -65,10 +96,12 @@ impl NetworkArgs {
         } else {
             None
         };
+        let boot_enrs = read_boot_enrs(&dir)?;
         Ok(Network {
             name,
             spec,
             genesis_state_bytes,
+            boot_enrs,
         })
     }
 }

@@ -14,6 +14,9 @@ fn start(datadir: &str, genesis_time: u64) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fresnel"))
         .args([
             "bn",
+            "--port",
+            "0",
+            "--disable-discovery",
             "--network",
             "minimal",
             "--interop-validators",
@@ -74,6 +77,9 @@ fn starts_serves_stops_and_resumes() {
     let out = Command::new(env!("CARGO_BIN_EXE_fresnel"))
         .args([
             "bn",
+            "--port",
+            "0",
+            "--disable-discovery",
             "--network",
             "minimal",
             "--interop-validators",
@@ -108,6 +114,9 @@ fn a_network_without_genesis_fails_at_once() {
     let out = Command::new(env!("CARGO_BIN_EXE_fresnel"))
         .args([
             "bn",
+            "--port",
+            "0",
+            "--disable-discovery",
             "--network",
             "pyrmont",
             "--datadir",
@@ -152,6 +161,9 @@ fn checkpoint_start(dir: &std::path::Path, state: &str, block: &str, wss: &str) 
     let mut command = Command::new(env!("CARGO_BIN_EXE_fresnel"));
     command.args([
         "bn",
+        "--port",
+        "0",
+        "--disable-discovery",
         "--network",
         "minimal",
         "--checkpoint-state",

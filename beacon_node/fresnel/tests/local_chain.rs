@@ -92,7 +92,7 @@ impl Testnet {
 
     fn start_bn(&self) -> Child {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fresnel"))
-            .args(["bn", "--testnet-dir"])
+            .args(["bn", "--port", "0", "--disable-discovery", "--testnet-dir"])
             .arg(self.dir.join("testnet"))
             .args([
                 "--interop-validators",

@@ -48,8 +48,27 @@ pub struct Context<E: EthSpec> {
     pub version: String,
     /// Ends the event streams when the server stops.
     pub shutdown: ShutdownSignal,
-    /// The node's peer-to-peer identity (None: the node has no network key).
+    /// The node's peer-to-peer identity when it runs without a network (None: no key).
     pub identity: Option<eth2_api_types::NetworkIdentity>,
+    /// The network (None: the node runs alone): peers, identity, sync state, and where
+    /// what the API accepts is gossiped.
+    pub network: Option<Arc<router::RouterHandle<E>>>,
+}
+
+impl<E: EthSpec> Context<E> {
+    /// Gossip a message the API accepted (nothing without a network).
+    pub fn publish(&self, message: network::PubsubMessage<E>) {
+        if let Some(network) = &self.network {
+            network.publish(message);
+        }
+    }
+
+    /// Whether sync is catching up with peers.
+    pub fn is_syncing(&self) -> bool {
+        self.network
+            .as_ref()
+            .is_some_and(|n| n.globals.is_syncing())
+    }
 }
 
 /// Tells long-lived responses (the event stream) that the server is stopping: warp's graceful

@@ -98,7 +98,9 @@ pub fn routes<E: EthSpec>(
         .and(with_ctx.clone())
         .and_then(|slashing: AttesterSlashing<E>, ctx: Arc<Context<E>>| {
             blocking_json(move || {
+                let copy = slashing.clone();
                 submission(ctx.chain()?.process_attester_slashing(slashing))?;
+                ctx.publish(network::PubsubMessage::AttesterSlashing(Box::new(copy)));
                 Ok(serde_json::Value::Null)
             })
         });
@@ -109,7 +111,9 @@ pub fn routes<E: EthSpec>(
         .and(with_ctx.clone())
         .and_then(|slashing: ProposerSlashing, ctx: Arc<Context<E>>| {
             blocking_json(move || {
+                let copy = slashing.clone();
                 submission(ctx.chain()?.process_proposer_slashing(slashing))?;
+                ctx.publish(network::PubsubMessage::ProposerSlashing(Box::new(copy)));
                 Ok(serde_json::Value::Null)
             })
         });
@@ -120,7 +124,9 @@ pub fn routes<E: EthSpec>(
         .and(with_ctx)
         .and_then(|exit: SignedVoluntaryExit, ctx: Arc<Context<E>>| {
             blocking_json(move || {
+                let copy = exit.clone();
                 submission(ctx.chain()?.process_voluntary_exit(exit))?;
+                ctx.publish(network::PubsubMessage::VoluntaryExit(Box::new(copy)));
                 Ok(serde_json::Value::Null)
             })
         });

@@ -208,18 +208,23 @@ async fn submit_each<E, T, F>(
 where
     E: EthSpec,
     T: Send + 'static,
-    F: Fn(&BeaconChain<E>, T) -> Result<(), AttestationError> + Send + 'static,
+    F: Fn(&BeaconChain<E>, T) -> Result<network::PubsubMessage<E>, AttestationError>
+        + Send
+        + 'static,
 {
     let chain = ctx.chain().map_err(warp::reject::custom)?;
     let failures = tokio::task::spawn_blocking(move || {
         let mut failures = Vec::new();
         for (index, item) in items.into_iter().enumerate() {
-            if let Err(e) = process(&chain, item) {
-                if attestation_failed(&e) {
-                    failures.push(IndexedFailure {
-                        index,
-                        message: e.to_string(),
-                    });
+            match process(&chain, item) {
+                Ok(message) => ctx.publish(message),
+                Err(e) => {
+                    if attestation_failed(&e) {
+                        failures.push(IndexedFailure {
+                            index,
+                            message: e.to_string(),
+                        });
+                    }
                 }
             }
         }
@@ -332,17 +337,30 @@ pub fn routes<E: EthSpec>(
         .and_then(
             |aggregates: Vec<SignedAggregateAndProof<E>>, ctx: Arc<Context<E>>| {
                 submit_each(ctx, aggregates, "aggregates", |chain, aggregate| {
-                    chain.process_aggregated_attestation(aggregate).map(|_| ())
+                    chain.process_aggregated_attestation(aggregate).map(|v| {
+                        network::PubsubMessage::AggregateAndProof(Box::new(
+                            v.signed_aggregate().clone(),
+                        ))
+                    })
                 })
             },
         );
 
-    // No networking yet: subscriptions are accepted and have nothing to change.
+    // Subnets to join for these validators' committees (the router chooses them).
     let subscriptions = validator
         .and(warp::path!("beacon_committee_subscriptions"))
         .and(warp::post())
         .and(json_body())
-        .map(|_: serde_json::Value| warp::reply());
+        .and(with_ctx.clone())
+        .map(
+            |subscriptions: Vec<eth2_api_types::BeaconCommitteeSubscription>,
+             ctx: Arc<Context<E>>| {
+                if let Some(network) = &ctx.network {
+                    network.subscribe(subscriptions);
+                }
+                warp::reply()
+            },
+        );
 
     let publish_block = warp::path!("eth" / "v1" / "beacon" / "blocks")
         .and(warp::post())
@@ -352,15 +370,22 @@ pub fn routes<E: EthSpec>(
             |block: SignedBeaconBlock<E>, ctx: Arc<Context<E>>| async move {
                 use warp::Reply;
                 let chain = ctx.chain().map_err(warp::reject::custom)?;
-                let outcome = tokio::task::spawn_blocking(move || {
-                    chain.process_gossip_block(Arc::new(block))
-                })
-                .await
-                .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
+                let block = Arc::new(block);
+                let to_publish = block.clone();
+                let outcome =
+                    tokio::task::spawn_blocking(move || chain.process_gossip_block(block))
+                        .await
+                        .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
                 match outcome {
-                    Ok(_) | Err(BlockError::BlockIsAlreadyKnown(_)) => {
+                    // Gossiped once imported: peers get a block that is known to be valid.
+                    Ok(_) => {
+                        ctx.publish(network::PubsubMessage::BeaconBlock(to_publish));
                         Ok(warp::reply().into_response())
                     }
+                    Err(BlockError::BlockIsAlreadyKnown(_)) => Ok(warp::reply().into_response()),
+                    Err(BlockError::BeaconChain(e)) => Err(warp::reject::custom(
+                        ApiError::server_error(format!("the node failed to import the block: {e}")),
+                    )),
                     Err(e) if e.gossip_action() == GossipAction::Reject => Err(
                         warp::reject::custom(ApiError::bad_request(format!("invalid block: {e}"))),
                     ),
@@ -381,7 +406,12 @@ pub fn routes<E: EthSpec>(
             submit_each(ctx, attestations, "attestations", |chain, attestation| {
                 chain
                     .process_unaggregated_attestation(attestation, None)
-                    .map(|_| ())
+                    .map(|v| {
+                        network::PubsubMessage::Attestation(
+                            v.subnet_id(),
+                            Box::new(v.attestation().clone()),
+                        )
+                    })
             })
         });
 

@@ -55,6 +55,7 @@ async fn beacon_reads_answer_every_id_form() {
         version: "Fresnel/test".into(),
         shutdown: http_api::ShutdownSignal::never(),
         identity: None,
+        network: None,
     });
 
     let (status, genesis) = get(&ctx, "/eth/v1/beacon/genesis").await;
@@ -250,6 +251,7 @@ async fn before_genesis_the_api_says_503() {
         version: "Fresnel/test".into(),
         shutdown: http_api::ShutdownSignal::never(),
         identity: None,
+        network: None,
     });
     let (status, body) = get(&ctx, "/eth/v1/beacon/genesis").await;
     assert_eq!(status, 503);
@@ -273,6 +275,7 @@ async fn duties_of_past_epochs_match_the_chain() {
         version: "Fresnel/test".into(),
         shutdown: http_api::ShutdownSignal::never(),
         identity: None,
+        network: None,
     });
     let routes = http_api_routes(ctx.clone());
     let block_root_at = |slot: u64| {

@@ -33,6 +33,7 @@ async fn block_and_head_events_arrive_on_the_stream() {
         version: "test".into(),
         shutdown: http_api::ShutdownSignal::never(),
         identity: None,
+        network: None,
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, server) = http_api::serve(ctx, "127.0.0.1:0".parse().unwrap(), async move {

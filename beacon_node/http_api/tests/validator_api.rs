@@ -49,6 +49,7 @@ async fn a_validator_slot_through_the_api() {
         version: "test".into(),
         shutdown: http_api::ShutdownSignal::never(),
         identity: None,
+        network: None,
     });
     let spec = h.spec.clone();
     let slot = 1;
@@ -238,6 +239,7 @@ async fn bad_requests_are_400_with_a_message() {
         version: "test".into(),
         shutdown: http_api::ShutdownSignal::never(),
         identity: None,
+        network: None,
     });
     for (method, path, body) in [
         ("GET", "/eth/v1/validator/duties/proposer/x", None),

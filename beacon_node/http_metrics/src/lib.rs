@@ -25,7 +25,6 @@ struct ChainGauges {
     processed_deposits: IntGauge,
     validators: IntGauge,
     active_validators: IntGauge,
-    peers: IntGauge,
 }
 
 static GAUGES: LazyLock<ChainGauges> = LazyLock::new(|| ChainGauges {
@@ -56,8 +55,6 @@ static GAUGES: LazyLock<ChainGauges> = LazyLock::new(|| ChainGauges {
         "beacon_current_active_validators",
         "Validators active in the head state's epoch",
     ),
-    // No networking yet: a lone node has no peers, and saying so is better than no metric.
-    peers: metrics::int_gauge("libp2p_peers", "Connected peers"),
 });
 
 fn as_gauge(value: u64) -> i64 {
@@ -92,7 +89,6 @@ fn scrape_chain<E: EthSpec>(chain: &BeaconChain<E>) {
         .set(as_gauge(state.validators.len() as u64));
     let active = get_active_validator_count(state, head_epoch);
     gauges.active_validators.set(as_gauge(active));
-    gauges.peers.set(0);
 }
 
 /// Every metric in the Prometheus text format, with the chain's gauges fresh.
@@ -167,7 +163,6 @@ mod tests {
             Some(64.0),
             "{text}"
         );
-        assert_eq!(value("libp2p_peers"), Some(0.0), "{text}");
         assert_eq!(value("beacon_block_imported_total"), Some(32.0), "{text}");
         assert_eq!(
             value("beacon_block_import_seconds_count"),

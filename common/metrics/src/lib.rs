@@ -6,7 +6,7 @@
 //! because a metrics mistake must not stop a node.
 
 use prometheus::{Encoder, TextEncoder};
-pub use prometheus::{Histogram, HistogramTimer, IntCounter, IntCounterVec, IntGauge};
+pub use prometheus::{Gauge, Histogram, HistogramTimer, IntCounter, IntCounterVec, IntGauge};
 
 /// Buckets for durations of a few milliseconds to a few seconds (block import and its parts).
 pub const DURATION_BUCKETS: &[f64] = &[
@@ -22,6 +22,13 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(metric: C) -> C {
 pub fn int_gauge(name: &str, help: &str) -> IntGauge {
     let gauge = IntGauge::new(name, help)
         .unwrap_or_else(|_| IntGauge::new("invalid_metric_name", "invalid").expect("valid name"));
+    register(gauge)
+}
+
+/// A gauge of floats.
+pub fn gauge(name: &str, help: &str) -> Gauge {
+    let gauge = Gauge::new(name, help)
+        .unwrap_or_else(|_| Gauge::new("invalid_metric_name", "invalid").expect("valid name"));
     register(gauge)
 }
 

@@ -1,0 +1,135 @@
+//! Which attestation subnets the node joins (validator.md, "Attestation subnet
+//! subscription"): `RANDOM_SUBNETS_PER_VALIDATOR` long-lived random subnets per validator
+//! attached to the node (learned from its validator client's committee subscriptions), each
+//! kept for `EPOCHS_PER_RANDOM_SUBNET_SUBSCRIPTION` epochs and then drawn again, advertised in
+//! the ENR; and a short-lived subscription to the subnet of each committee one of those
+//! validators aggregates for, until the end of its slot.
+
+use eth2_api_types::BeaconCommitteeSubscription;
+use network::topics::ATTESTATION_SUBNET_COUNT;
+use network::NetworkCommand;
+use rand::Rng;
+use state_processing::validator::compute_subnet_for_attestation;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use types::{ChainSpec, EthSpec, Slot};
+
+#[derive(Debug, Default)]
+pub struct SubnetService {
+    /// Validator index → when its random subnets are drawn again.
+    validators: HashMap<u64, Instant>,
+}
+
+impl SubnetService {
+    /// The subscriptions to make for these committee subscriptions, `current_slot` being now
+    /// and a slot lasting `slot_duration`.
+    pub fn on_subscriptions<E: EthSpec>(
+        &mut self,
+        subscriptions: &[BeaconCommitteeSubscription],
+        current_slot: Slot,
+        slot_duration: Duration,
+        spec: &ChainSpec,
+    ) -> Vec<NetworkCommand<E>> {
+        let now = Instant::now();
+        let mut commands = Vec::new();
+        for sub in subscriptions {
+            if sub.is_aggregator && sub.slot + 1 >= current_slot {
+                let subnet = compute_subnet_for_attestation::<E>(
+                    sub.committees_at_slot,
+                    sub.slot,
+                    sub.committee_index,
+                );
+                // Until the end of the aggregation slot, with a slot of margin.
+                let slots_left = (sub.slot + 2).saturating_sub(current_slot) as u32;
+                commands.push(NetworkCommand::SubscribeSubnet {
+                    subnet,
+                    until: now + slot_duration * slots_left,
+                    long_lived: false,
+                });
+            }
+            let redraw_due = self
+                .validators
+                .get(&sub.validator_index)
+                .is_none_or(|until| *until <= now);
+            if redraw_due {
+                let period = slot_duration
+                    * (spec.epochs_per_random_subnet_subscription.max(1) * E::slots_per_epoch())
+                        as u32;
+                let until = now + period;
+                self.validators.insert(sub.validator_index, until);
+                let mut rng = rand::thread_rng();
+                for _ in 0..spec
+                    .random_subnets_per_validator
+                    .min(ATTESTATION_SUBNET_COUNT)
+                {
+                    commands.push(NetworkCommand::SubscribeSubnet {
+                        subnet: rng.gen_range(0..ATTESTATION_SUBNET_COUNT),
+                        until,
+                        long_lived: true,
+                    });
+                }
+            }
+        }
+        commands
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::MinimalEthSpec;
+
+    #[test]
+    fn aggregators_get_their_subnet_and_each_validator_one_random_subnet() {
+        let spec = ChainSpec::minimal();
+        let mut service = SubnetService::default();
+        let subs = vec![
+            BeaconCommitteeSubscription {
+                validator_index: 3,
+                committee_index: 1,
+                committees_at_slot: 2,
+                slot: 9,
+                is_aggregator: true,
+            },
+            BeaconCommitteeSubscription {
+                validator_index: 4,
+                committee_index: 0,
+                committees_at_slot: 2,
+                slot: 9,
+                is_aggregator: false,
+            },
+        ];
+        let commands =
+            service.on_subscriptions::<MinimalEthSpec>(&subs, 8, Duration::from_secs(6), &spec);
+        let short: Vec<u64> = commands
+            .iter()
+            .filter_map(|c| match c {
+                NetworkCommand::SubscribeSubnet {
+                    subnet,
+                    long_lived: false,
+                    ..
+                } => Some(*subnet),
+                _ => None,
+            })
+            .collect();
+        // Slot 9 is the second of its epoch (8 slots): 2 committees before it, index 1.
+        assert_eq!(short, vec![3]);
+        let long = commands
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    NetworkCommand::SubscribeSubnet {
+                        long_lived: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(long, 2, "one random subnet per validator");
+        // The same validators again: nothing new but the aggregator's subnet.
+        let again =
+            service.on_subscriptions::<MinimalEthSpec>(&subs, 8, Duration::from_secs(6), &spec);
+        assert_eq!(again.len(), 1);
+    }
+}
