@@ -15,7 +15,6 @@
 mod common;
 
 use common::{free_port, get, get_json, kill_9, EventStream};
-use eth2_keystore::{Kdf, Keystore};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -131,14 +130,9 @@ impl Testnet {
 /// a running boot node.
 fn setup(dir: &Path) -> (Testnet, Guard) {
     let testnet = dir.join("testnet");
-    std::fs::create_dir_all(&testnet).unwrap();
+    common::write_minimal_testnet(&testnet, SECONDS_PER_SLOT);
     let mut spec = types::ChainSpec::minimal();
     spec.seconds_per_slot = SECONDS_PER_SLOT;
-    let mut config = String::new();
-    for (key, value) in eth2_config::config_values(&spec) {
-        config.push_str(&format!("{key}: '{value}'\n"));
-    }
-    std::fs::write(testnet.join("config.yaml"), config).unwrap();
     let genesis_time = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -158,16 +152,11 @@ fn setup(dir: &Path) -> (Testnet, Guard) {
 
     let per_node = VALIDATORS / NODES;
     for node in 0..NODES {
-        let dirs = account_manager::ValidatorsDir {
-            validators: dir.join(format!("validators{node}")),
-            secrets: dir.join(format!("secrets{node}")),
-        };
-        for index in node * per_node..(node + 1) * per_node {
-            let secret = eth2_interop_keypairs::interop_secret_key(index);
-            let password = format!("password-{index}");
-            let keystore = Keystore::encrypt(&secret, &password, "", Kdf::Pbkdf2, None).unwrap();
-            account_manager::store_keystore(&keystore, &password, &dirs).unwrap();
-        }
+        common::write_interop_keystores(
+            &dir.join(format!("validators{node}")),
+            &dir.join(format!("secrets{node}")),
+            node * per_node..(node + 1) * per_node,
+        );
     }
 
     let boot_port = free_port();

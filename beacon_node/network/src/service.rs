@@ -808,6 +808,7 @@ impl<E: EthSpec> NetworkService<E> {
             Request::BlocksByRange(_) | Request::BlocksByRoot(_) => {
                 (request.expected_chunks().max(1) as f64, BLOCKS_QUOTA)
             }
+            Request::Invalid { .. } => (0.0, STATUS_QUOTA),
         };
         let key = method as u8;
         if !self.limiter.allow(peer, key, cost, capacity, period) {
@@ -825,6 +826,12 @@ impl<E: EthSpec> NetworkService<E> {
         }
         metrics::observe_rpc(method.name(), "inbound", "received");
         match request {
+            Request::Invalid { reason, .. } => {
+                tracing::debug!(%peer, method = method.name(), %reason, "Malformed request");
+                metrics::observe_rpc(method.name(), "inbound", "malformed");
+                self.respond(channel, Response::error(ErrorCode::InvalidRequest, reason));
+                self.report(peer, PeerAction::LowTolerance, "malformed request");
+            }
             Request::Status(status) => {
                 let ours = (self.status)();
                 self.respond(channel, Response::Status(ours));
@@ -969,6 +976,11 @@ impl<E: EthSpec> NetworkService<E> {
                     .publish(topic.hash(), data)
                 {
                     Ok(_) => metrics::observe_published(topic.kind.label(), "ok"),
+                    // Nobody on the topic yet (a small network, a subnet without peers).
+                    Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
+                        metrics::observe_published(topic.kind.label(), "no_peers");
+                        tracing::trace!(topic = %topic.topic_string(), "No peers to publish to");
+                    }
                     Err(e) => {
                         metrics::observe_published(topic.kind.label(), "failed");
                         tracing::debug!(topic = %topic.topic_string(), error = %e, "Could not publish");

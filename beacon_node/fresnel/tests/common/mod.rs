@@ -167,3 +167,41 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A testnet directory's config.yaml: the minimal preset with `seconds_per_slot`.
+pub fn write_minimal_testnet(dir: &std::path::Path, seconds_per_slot: u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut spec = types::ChainSpec::minimal();
+    spec.seconds_per_slot = seconds_per_slot;
+    let mut config = String::new();
+    for (key, value) in eth2_config::config_values(&spec) {
+        config.push_str(&format!("{key}: '{value}'\n"));
+    }
+    std::fs::write(dir.join("config.yaml"), config).unwrap();
+}
+
+/// The interop keys of `indices` as pbkdf2 keystores in a validator client's directories,
+/// as the local testnet script writes them.
+pub fn write_interop_keystores(
+    validators: &std::path::Path,
+    secrets: &std::path::Path,
+    indices: std::ops::Range<u64>,
+) {
+    let dirs = account_manager::ValidatorsDir {
+        validators: validators.to_path_buf(),
+        secrets: secrets.to_path_buf(),
+    };
+    for index in indices {
+        let secret = eth2_interop_keypairs::interop_secret_key(index);
+        let password = format!("password-{index}");
+        let keystore = eth2_keystore::Keystore::encrypt(
+            &secret,
+            &password,
+            "",
+            eth2_keystore::Kdf::Pbkdf2,
+            None,
+        )
+        .unwrap();
+        account_manager::store_keystore(&keystore, &password, &dirs).unwrap();
+    }
+}

@@ -163,6 +163,7 @@ pub fn encode_request(request: &Request) -> io::Result<Vec<u8>> {
         Request::MetaData => return Ok(Vec::new()),
         Request::BlocksByRange(r) => r.as_ssz_bytes(),
         Request::BlocksByRoot(roots) => roots.as_ssz_bytes(),
+        Request::Invalid { .. } => return Err(invalid("an invalid request is never sent")),
     };
     encode_payload(&ssz)
 }
@@ -355,9 +356,24 @@ impl<E: EthSpec> libp2p::request_response::Codec for Eth2Codec<E> {
     where
         T: AsyncRead + Unpin + Send,
     {
-        tokio::time::timeout(RESP_TIMEOUT, read_request(self.method, io))
-            .await
-            .map_err(|_| io::Error::new(ErrorKind::TimedOut, "request timed out"))?
+        let method = self.method;
+        match tokio::time::timeout(RESP_TIMEOUT, read_request(method, io)).await {
+            Ok(Ok(request)) => Ok(request),
+            // Malformed: answered with InvalidRequest (see `Request::Invalid`).
+            Ok(Err(e))
+                if e.kind() == ErrorKind::InvalidData || e.kind() == ErrorKind::UnexpectedEof =>
+            {
+                Ok(Request::Invalid {
+                    method,
+                    reason: e.to_string(),
+                })
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Ok(Request::Invalid {
+                method,
+                reason: "the request did not arrive within RESP_TIMEOUT".into(),
+            }),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response<E>>

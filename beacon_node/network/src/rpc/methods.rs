@@ -178,6 +178,13 @@ pub enum Request {
     MetaData,
     BlocksByRange(BlocksByRangeRequest),
     BlocksByRoot(BlocksByRootRequest),
+    /// An inbound request that could not be read (bad encoding, bounds, timeout): kept as
+    /// a request so that the service answers it with InvalidRequest and penalises the peer
+    /// (libp2p would otherwise drop the stream without a word).
+    Invalid {
+        method: Method,
+        reason: String,
+    },
 }
 
 impl Request {
@@ -189,6 +196,7 @@ impl Request {
             Request::MetaData => Method::MetaData,
             Request::BlocksByRange(_) => Method::BlocksByRange,
             Request::BlocksByRoot(_) => Method::BlocksByRoot,
+            Request::Invalid { method, .. } => *method,
         }
     }
 
@@ -197,6 +205,7 @@ impl Request {
         match self {
             Request::BlocksByRange(r) => r.count.min(MAX_REQUEST_BLOCKS),
             Request::BlocksByRoot(roots) => roots.len() as u64,
+            Request::Invalid { .. } => 0,
             other => other.method().max_response_chunks(),
         }
     }

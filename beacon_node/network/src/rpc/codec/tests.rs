@@ -180,3 +180,26 @@ fn a_silent_responder_times_out() {
         assert_eq!(err.kind(), ErrorKind::TimedOut);
     });
 }
+
+#[test]
+fn a_malformed_inbound_request_becomes_an_invalid_request_to_answer() {
+    use libp2p::request_response::Codec;
+    let rt = runtime();
+    let mut codec = Eth2Codec::<E>::new(Method::BlocksByRange);
+    let protocol = StreamProtocol::new(Method::BlocksByRange.protocol_id());
+    let junk = b"\x18garbage, not snappy frames".to_vec();
+    let request = rt
+        .block_on(codec.read_request(&protocol, &mut junk.as_slice()))
+        .unwrap();
+    assert!(
+        matches!(&request, Request::Invalid { method: Method::BlocksByRange, reason } if reason.contains("snappy")),
+        "{request:?}"
+    );
+    assert_eq!(request.expected_chunks(), 0);
+    assert!(encode_request(&request).is_err(), "never sent");
+    // A stream closed before the body is the same.
+    let request = rt
+        .block_on(codec.read_request(&protocol, &mut [0x18u8].as_slice()))
+        .unwrap();
+    assert!(matches!(request, Request::Invalid { .. }), "{request:?}");
+}
