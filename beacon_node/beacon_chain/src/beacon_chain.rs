@@ -339,7 +339,11 @@ impl<E: EthSpec> BeaconChain<E> {
     /// Run fork choice's `get_head` now and, if the head moved, switch to it: new head state,
     /// events (head, chain_reorg, finalized_checkpoint), and on new finality the database
     /// migration and pruning.
+    ///
+    /// Serialised with block import (its lock), so that a head computed from an older fork
+    /// choice can never overwrite one an import has just set.
     pub fn recompute_head(&self) -> Result<Hash256, BeaconChainError> {
+        let _import = lock(&self.import_lock);
         self.recompute_head_with(None)
     }
 
@@ -521,6 +525,13 @@ impl<E: EthSpec> BeaconChain<E> {
             epoch: finalized_epoch,
         });
         Ok(())
+    }
+
+    /// Forget which blocks, attestations and aggregates gossip has seen, so the same messages
+    /// verify in full again (benchmarks measure verification this way; a node never calls it).
+    #[doc(hidden)]
+    pub fn clear_gossip_observations(&self) {
+        *lock(&self.observed) = Observed::new(E::slots_per_epoch());
     }
 
     /// Roots of blocks that queued messages wait for: what networking should fetch.

@@ -284,6 +284,8 @@ pub struct NetworkService<E: EthSpec> {
     metadata: MetaData,
     /// Peers sent a goodbye, to disconnect once it has had time to leave.
     disconnect_after_goodbye: Vec<(PeerId, Instant)>,
+    /// The "no nodes to discover from" hint was logged.
+    warned_no_discovery_peers: bool,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -486,6 +488,7 @@ impl<E: EthSpec> NetworkService<E> {
             subnets: HashMap::new(),
             metadata,
             disconnect_after_goodbye: Vec::new(),
+            warned_no_discovery_peers: false,
             shutdown,
         };
         if service.config.subscribe_all_subnets {
@@ -1209,6 +1212,14 @@ impl<E: EthSpec> NetworkService<E> {
         let Some(discovery) = self.discovery.as_mut() else {
             return;
         };
+        // An empty routing table has nobody to ask (no boot nodes, or none answered yet).
+        if discovery.table_size() == 0 {
+            if connected == 0 && !self.warned_no_discovery_peers {
+                self.warned_no_discovery_peers = true;
+                tracing::info!("Discovery knows no nodes yet: give --boot-nodes (or a network with boot_enr.yaml) to find peers");
+            }
+            return;
+        }
         if connected < target {
             discovery.query(None, (target - connected).max(4));
         }

@@ -33,14 +33,21 @@ impl SubnetService {
         let now = Instant::now();
         let mut commands = Vec::new();
         for sub in subscriptions {
-            if sub.is_aggregator && sub.slot + 1 >= current_slot {
+            // Subscriptions for slots long past or far ahead are ignored (the validator client
+            // asks for the current and next epoch; anything else is a mistake or junk).
+            let horizon = current_slot.saturating_add(2 * E::slots_per_epoch());
+            if sub.slot.saturating_add(1) < current_slot || sub.slot > horizon {
+                continue;
+            }
+            if sub.is_aggregator {
                 let subnet = compute_subnet_for_attestation::<E>(
                     sub.committees_at_slot,
                     sub.slot,
                     sub.committee_index,
                 );
-                // Until the end of the aggregation slot, with a slot of margin.
-                let slots_left = (sub.slot + 2).saturating_sub(current_slot) as u32;
+                // Until the end of the aggregation slot, with a slot of margin; bounded by
+                // the horizon above.
+                let slots_left = sub.slot.saturating_add(2).saturating_sub(current_slot) as u32;
                 commands.push(NetworkCommand::SubscribeSubnet {
                     subnet,
                     until: now + slot_duration * slots_left,
@@ -52,9 +59,11 @@ impl SubnetService {
                 .get(&sub.validator_index)
                 .is_none_or(|until| *until <= now);
             if redraw_due {
-                let period = slot_duration
-                    * (spec.epochs_per_random_subnet_subscription.max(1) * E::slots_per_epoch())
-                        as u32;
+                let slots = spec
+                    .epochs_per_random_subnet_subscription
+                    .clamp(1, 1 << 16)
+                    .saturating_mul(E::slots_per_epoch());
+                let period = slot_duration * u32::try_from(slots).unwrap_or(u32::MAX);
                 let until = now + period;
                 self.validators.insert(sub.validator_index, until);
                 let mut rng = rand::thread_rng();
@@ -131,5 +140,22 @@ mod tests {
         let again =
             service.on_subscriptions::<MinimalEthSpec>(&subs, 8, Duration::from_secs(6), &spec);
         assert_eq!(again.len(), 1);
+        // Junk slots are ignored, not an overflow.
+        let mut junk = subs[0].clone();
+        junk.slot = u64::MAX;
+        junk.validator_index = 99;
+        assert!(service
+            .on_subscriptions::<MinimalEthSpec>(&[junk.clone()], 8, Duration::from_secs(6), &spec)
+            .is_empty());
+        junk.slot = 0;
+        junk.committees_at_slot = u64::MAX;
+        junk.committee_index = u64::MAX;
+        let current =
+            service.on_subscriptions::<MinimalEthSpec>(&[junk], 0, Duration::from_secs(6), &spec);
+        assert_eq!(
+            current.len(),
+            2,
+            "a valid slot with odd committees still subscribes"
+        );
     }
 }
