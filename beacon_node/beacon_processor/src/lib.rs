@@ -212,6 +212,22 @@ enum Task<H: BatchHandler> {
 }
 
 impl<H: BatchHandler> Manager<H> {
+    fn new(handler: Arc<H>, max_workers: usize, lengths: QueueLengths) -> Self {
+        Manager {
+            handler,
+            lengths,
+            blocks: BoundedQueue::new(lengths.blocks, false),
+            aggregates: BoundedQueue::new(lengths.aggregates, true),
+            attestations: BoundedQueue::new(lengths.attestations, true),
+            operations: BoundedQueue::new(lengths.operations, false),
+            chain_segments: BoundedQueue::new(lengths.chain_segments, false),
+            rpc_requests: BoundedQueue::new(lengths.rpc_requests, false),
+            api: BoundedQueue::new(lengths.api, false),
+            max_workers: max_workers.max(1),
+            busy: 0,
+        }
+    }
+
     fn enqueue(&mut self, work: Work<H>) {
         let kind = work.kind();
         let accepted = match work {
@@ -296,19 +312,7 @@ pub fn spawn<H: BatchHandler>(
 ) -> WorkSender<H> {
     // The inbound channel is small: the queues behind it hold the backlog.
     let (tx, mut rx) = mpsc::channel::<Work<H>>(1024);
-    let mut manager = Manager {
-        handler,
-        lengths,
-        blocks: BoundedQueue::new(lengths.blocks, false),
-        aggregates: BoundedQueue::new(lengths.aggregates, true),
-        attestations: BoundedQueue::new(lengths.attestations, true),
-        operations: BoundedQueue::new(lengths.operations, false),
-        chain_segments: BoundedQueue::new(lengths.chain_segments, false),
-        rpc_requests: BoundedQueue::new(lengths.rpc_requests, false),
-        api: BoundedQueue::new(lengths.api, false),
-        max_workers: max_workers.max(1),
-        busy: 0,
-    };
+    let mut manager = Manager::new(handler, max_workers, lengths);
     tokio::spawn(async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
         let mut open = true;

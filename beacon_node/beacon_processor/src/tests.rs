@@ -24,19 +24,7 @@ impl BatchHandler for Recorder {
 }
 
 fn manager(lengths: QueueLengths) -> Manager<Recorder> {
-    Manager {
-        handler: Arc::new(Recorder::default()),
-        lengths,
-        blocks: BoundedQueue::new(lengths.blocks, false),
-        aggregates: BoundedQueue::new(lengths.aggregates, true),
-        attestations: BoundedQueue::new(lengths.attestations, true),
-        operations: BoundedQueue::new(lengths.operations, false),
-        chain_segments: BoundedQueue::new(lengths.chain_segments, false),
-        rpc_requests: BoundedQueue::new(lengths.rpc_requests, false),
-        api: BoundedQueue::new(lengths.api, false),
-        max_workers: 1,
-        busy: 0,
-    }
+    Manager::new(Arc::new(Recorder::default()), 1, lengths)
 }
 
 fn job(log: &Arc<Mutex<Vec<String>>>, name: &str) -> Job {

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{get_json, EventStream};
+use common::{get_json, EventStream, Guard};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::request_response::{self, ProtocolSupport};
@@ -18,21 +18,11 @@ use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, StreamProtocol};
 use network::rpc::{Eth2Codec, Method, Request, Response};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use types::MinimalEthSpec as E;
 
 const LIVENESS_BOUND: Duration = Duration::from_secs(90);
-
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
 
 /// Raw bytes out, whatever comes back in: for writing junk on a protocol.
 #[derive(Clone, Default)]
@@ -293,17 +283,7 @@ fn a_hostile_peer_is_penalised_disconnected_and_banned_while_the_chain_goes_on()
     let outcome = std::panic::catch_unwind(|| hostile_peer(api, p2p_port));
     drop((vc, bn));
     if let Err(panic) = outcome {
-        let text = std::fs::read_to_string(dir.join("bn.log")).unwrap_or_default();
-        for line in text
-            .lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-        {
-            eprintln!("{line}");
-        }
+        common::print_log_tails(dir, &["bn.log".into()], 60, "attestation subnet");
         std::panic::resume_unwind(panic);
     }
 }

@@ -16,6 +16,7 @@ mod common;
 
 use common::{
     free_port, get, get_json, http_request, kill_9, sigterm_and_wait, wait_for_api, EventStream,
+    Guard,
 };
 use eth2_keystore::{Kdf, Keystore};
 use serde_json::Value;
@@ -158,14 +159,7 @@ fn a_local_chain_finalizes_and_survives_kill_9_of_node_and_validator_client() {
     let net = Testnet::new(tmp.path());
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&net)));
     if let Err(panic) = outcome {
-        for log in ["bn.log", "vc.log"] {
-            let text = std::fs::read_to_string(tmp.path().join(log)).unwrap_or_default();
-            let tail: Vec<&str> = text.lines().rev().take(40).collect();
-            eprintln!("--- last lines of {log} ---");
-            for line in tail.into_iter().rev() {
-                eprintln!("{line}");
-            }
-        }
+        common::print_log_tails(tmp.path(), &["bn.log".into(), "vc.log".into()], 40, "");
         std::panic::resume_unwind(panic);
     }
 }
@@ -362,16 +356,4 @@ fn hex_bits(hex_text: &str) -> Vec<bool> {
     }
     bits.pop(); // the length marker
     bits
-}
-
-/// Kills the process if the test fails half-way, so nothing is left running.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }

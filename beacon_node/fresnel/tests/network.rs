@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::{free_port, get, get_json, kill_9, EventStream};
+use common::{free_port, get, get_json, kill_9, EventStream, Guard};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -31,17 +31,6 @@ const SLOTS_PER_EPOCH: u64 = 8;
 const GENESIS_DELAY: u64 = 20;
 /// No event for this long means the chain (or a process) is stuck.
 const LIVENESS_BOUND: Duration = Duration::from_secs(90);
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
 
 struct Node {
     index: u64,
@@ -309,16 +298,10 @@ fn four_nodes_find_each_other_finalize_over_gossip_and_a_killed_node_catches_up(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&net)));
     drop(boot);
     if let Err(panic) = outcome {
-        for node in 0..NODES {
-            for log in [format!("bn{node}.log"), format!("vc{node}.log")] {
-                let text = std::fs::read_to_string(tmp.path().join(&log)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(25).collect();
-                eprintln!("--- last lines of {log} ---");
-                for line in tail.into_iter().rev() {
-                    eprintln!("{line}");
-                }
-            }
-        }
+        let logs: Vec<String> = (0..NODES)
+            .flat_map(|node| [format!("bn{node}.log"), format!("vc{node}.log")])
+            .collect();
+        common::print_log_tails(tmp.path(), &logs, 25, "attestation subnet");
         std::panic::resume_unwind(panic);
     }
 }

@@ -200,6 +200,14 @@ impl PeerDb {
             .count()
     }
 
+    pub fn connected_ids(&self) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.state == ConnectionState::Connected)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     pub fn is_connected(&self, peer: &PeerId) -> bool {
         self.peers
             .get(peer)

@@ -532,12 +532,7 @@ impl<E: EthSpec> NetworkService<E> {
             }
         }
         // Tell every peer we are leaving; the connections close with the process.
-        let connected: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.state == ConnectionState::Connected)
-            .map(|(id, _)| *id)
-            .collect();
+        let connected = self.peers.connected_ids();
         for peer in connected {
             self.swarm.behaviour_mut().goodbye.send_request(
                 &peer,
@@ -1171,12 +1166,7 @@ impl<E: EthSpec> NetworkService<E> {
     }
 
     fn heartbeat(&mut self) {
-        let connected: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.state == ConnectionState::Connected)
-            .map(|(id, _)| *id)
-            .collect();
+        let connected = self.peers.connected_ids();
         let seq = self.metadata.seq_number;
         let mut min_score = 0.0f64;
         for peer in connected {

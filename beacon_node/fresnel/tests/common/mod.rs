@@ -205,3 +205,31 @@ pub fn write_interop_keystores(
         account_manager::store_keystore(&keystore, &password, &dirs).unwrap();
     }
 }
+
+/// A child process killed (SIGKILL) when the test lets go of it, pass or fail.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Print the last `lines` lines of each log in `dir` (for a failed test), skipping lines
+/// that contain `skip`.
+pub fn print_log_tails(dir: &std::path::Path, logs: &[String], lines: usize, skip: &str) {
+    for log in logs {
+        let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| skip.is_empty() || !l.contains(skip))
+            .collect();
+        eprintln!("--- last lines of {log} ---");
+        for line in &kept[kept.len().saturating_sub(lines)..] {
+            eprintln!("{line}");
+        }
+    }
+}
