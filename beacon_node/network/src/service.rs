@@ -178,12 +178,6 @@ impl<E: EthSpec> NetworkSender<E> {
             tracing::warn!(error = %e, "Network command queue full; command dropped");
         }
     }
-
-    /// A sender whose commands go nowhere (nodes without networking, tests).
-    pub fn disconnected() -> Self {
-        let (tx, _) = mpsc::channel(1);
-        NetworkSender { tx }
-    }
 }
 
 /// A peer as the REST API shows it.
