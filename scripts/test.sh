@@ -25,6 +25,14 @@ step "ethstaker-deposit 1.3.1 for the key cross-check (PyPI, cached)"
 ETHSTAKER_PYTHON="$(scripts/deposit-tool-crosscheck.sh --print-python)"
 export ETHSTAKER_PYTHON
 
+# The Lodestar interop test runs among the workspace tests; it installs Lodestar itself, and
+# installing here first makes a missing npm or registry fail loudly, with its reason.
+step "Lodestar 1.5.1 for the interop test (npm, cached)"
+if ! scripts/lodestar/install.sh >/dev/null; then
+    echo "Lodestar 1.5.1 could not be installed: the multi-client test needs node, npm and the npm registry" >&2
+    exit 1
+fi
+
 step "unit and integration tests"
 cargo test --workspace --locked
 

@@ -39,10 +39,14 @@ pub fn insecure_validators(first: u64, count: u64, kdf: Kdf, dirs: &ValidatorsDi
 /// Write `spec` as a config.yaml, with `overrides` (`KEY=VALUE`) applied and checked by
 /// parsing the result back.
 pub fn write_config(spec: &ChainSpec, overrides: &[String], output: &Path) -> Result<()> {
+    // The phase 0 keys, then the preset's name and the later forks at "never", which other
+    // clients need to stay on phase 0 (Lodestar schedules its own defaults otherwise).
     let mut values: Vec<(String, String)> = eth2_config::config_values(spec)
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+    values.push(("PRESET_BASE".into(), spec.preset_base.to_string()));
+    values.extend(eth2_config::later_fork_values(spec));
     for entry in overrides {
         let Some((key, value)) = entry.split_once('=') else {
             bail!("--set {entry:?}: expected KEY=VALUE");

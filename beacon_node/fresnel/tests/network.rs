@@ -17,7 +17,6 @@ mod common;
 use common::{free_port, get, get_json, kill_9, EventStream, Guard};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -93,21 +92,14 @@ impl Testnet {
     }
 
     fn start_vc(&self, node: &Node, first_run: bool) -> Child {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_fresnel"));
-        command
-            .args(["vc", "--testnet-dir"])
-            .arg(self.dir.join("testnet"))
-            .args(["--beacon-nodes", &format!("http://{}", node.api())])
-            .arg("--validators-dir")
-            .arg(self.dir.join(format!("validators{}", node.index)))
-            .arg("--secrets-dir")
-            .arg(self.dir.join(format!("secrets{}", node.index)))
-            .stdout(Stdio::null())
-            .stderr(self.log(&format!("vc{}.log", node.index)));
-        if first_run {
-            command.arg("--init-slashing-protection");
-        }
-        command.spawn().expect("fresnel vc runs")
+        common::start_vc(
+            &self.dir.join("testnet"),
+            &format!("http://{}", node.api()),
+            &self.dir.join(format!("validators{}", node.index)),
+            &self.dir.join(format!("secrets{}", node.index)),
+            self.log(&format!("vc{}.log", node.index)),
+            first_run,
+        )
     }
 
     fn events(&self, node: &Node) -> EventStream {
@@ -119,25 +111,7 @@ impl Testnet {
 /// a running boot node.
 fn setup(dir: &Path) -> (Testnet, Guard) {
     let testnet = dir.join("testnet");
-    common::write_minimal_testnet(&testnet, SECONDS_PER_SLOT);
-    let mut spec = types::ChainSpec::minimal();
-    spec.seconds_per_slot = SECONDS_PER_SLOT;
-    let genesis_time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + GENESIS_DELAY;
-    let state = state_processing::genesis::interop_genesis_state::<types::MinimalEthSpec>(
-        VALIDATORS,
-        genesis_time,
-        &spec,
-    )
-    .unwrap();
-    std::fs::write(
-        testnet.join("genesis.ssz"),
-        ssz::Encode::as_ssz_bytes(&state),
-    )
-    .unwrap();
+    common::write_interop_testnet(&testnet, VALIDATORS, SECONDS_PER_SLOT, GENESIS_DELAY);
 
     let per_node = VALIDATORS / NODES;
     for node in 0..NODES {
@@ -148,29 +122,7 @@ fn setup(dir: &Path) -> (Testnet, Guard) {
         );
     }
 
-    let boot_port = free_port();
-    let mut boot = Command::new(env!("CARGO_BIN_EXE_fresnel"))
-        .args(["boot_node", "--testnet-dir"])
-        .arg(&testnet)
-        .args([
-            "--enr-address",
-            "127.0.0.1",
-            "--port",
-            &boot_port.to_string(),
-        ])
-        .arg("--datadir")
-        .arg(dir.join("boot_node"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("fresnel boot_node runs");
-    let stdout = boot.stdout.take().expect("stdout is piped");
-    let boot_enr = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("the boot node prints its ENR")
-        .unwrap();
-    assert!(boot_enr.starts_with("enr:"), "{boot_enr}");
+    let (boot, boot_enr) = common::start_boot_node(&testnet, &dir.join("boot_node"));
     let nodes = (0..NODES)
         .map(|index| Node {
             index,
@@ -184,7 +136,7 @@ fn setup(dir: &Path) -> (Testnet, Guard) {
             boot_enr,
             nodes,
         },
-        Guard(boot),
+        boot,
     )
 }
 

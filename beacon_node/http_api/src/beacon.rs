@@ -11,7 +11,7 @@ use types::{BeaconBlockHeader, Checkpoint, EthSpec, Fork, Hash256, SignedBeaconB
 use warp::Filter;
 
 use eth2_api_types::GenesisData;
-pub use eth2_api_types::{Data, RootData};
+pub use eth2_api_types::{ChainData, Data, RootData, VersionedData};
 
 #[derive(Serialize)]
 struct FinalityCheckpoints {
@@ -103,9 +103,7 @@ pub fn routes<E: EthSpec>(
                 if let StateId::Root(_) = id {
                     id.state(&chain)?;
                 }
-                Ok(Data {
-                    data: RootData { root },
-                })
+                Ok(ChainData::new(RootData { root }))
             })
         });
     let state_fork = states
@@ -116,7 +114,7 @@ pub fn routes<E: EthSpec>(
             blocking_json(move || {
                 let (_, state) = id.state(&*ctx.chain()?)?;
                 let fork: Fork = state.fork;
-                Ok(Data { data: fork })
+                Ok(ChainData::new(fork))
             })
         });
     let finality = states
@@ -125,13 +123,11 @@ pub fn routes<E: EthSpec>(
         .and_then(|id: StateId, ctx: Arc<Context<E>>| {
             blocking_json(move || {
                 let (_, state) = id.state(&*ctx.chain()?)?;
-                Ok(Data {
-                    data: FinalityCheckpoints {
-                        previous_justified: state.previous_justified_checkpoint,
-                        current_justified: state.current_justified_checkpoint,
-                        finalized: state.finalized_checkpoint,
-                    },
-                })
+                Ok(ChainData::new(FinalityCheckpoints {
+                    previous_justified: state.previous_justified_checkpoint,
+                    current_justified: state.current_justified_checkpoint,
+                    finalized: state.finalized_checkpoint,
+                }))
             })
         });
 
@@ -144,9 +140,7 @@ pub fn routes<E: EthSpec>(
             blocking_json(move || {
                 let chain = ctx.chain()?;
                 let root = id.root(&chain)?;
-                Ok(Data {
-                    data: header_data(&chain, root)?,
-                })
+                Ok(ChainData::new(header_data(&chain, root)?))
             })
         });
 
@@ -203,27 +197,40 @@ pub fn routes<E: EthSpec>(
                 for root in roots {
                     data.push(header_data(&chain, root)?);
                 }
-                Ok(Data { data })
+                Ok(ChainData::new(data))
             })
         });
 
     let blocks = base.and(warp::path("blocks")).and(block_id());
-    let block = blocks
-        .clone()
+    // v1 answers `{data}`, v2 `{version, execution_optimistic, data}`.
+    let block = warp::path!("eth" / String / "beacon" / "blocks" / ..)
+        .and(warp::get())
+        .and(block_id())
         .and(warp::path::end())
         .and(warp::header::optional::<String>("accept"))
         .and(with_ctx.clone())
         .and_then(
-            |id: BlockId, accept: Option<String>, ctx: Arc<Context<E>>| async move {
+            |api_version: String, id: BlockId, accept: Option<String>, ctx: Arc<Context<E>>| async move {
+                let v2 = crate::debug::is_v2(&api_version)?;
                 let reply = tokio::task::spawn_blocking(
                     move || -> Result<warp::reply::Response, ApiError> {
                         use warp::Reply;
                         let (_, block) = id.block(&*ctx.chain()?)?;
-                        if crate::debug::wants_ssz(accept.as_deref()) {
-                            Ok(crate::debug::ssz_reply(ssz::Encode::as_ssz_bytes(&block)))
-                        } else {
-                            Ok(warp::reply::json(&Data { data: block }).into_response())
-                        }
+                        let ssz = crate::debug::wants_ssz(accept.as_deref());
+                        Ok(match (ssz, v2) {
+                            (true, false) => {
+                                crate::debug::ssz_reply(ssz::Encode::as_ssz_bytes(&block))
+                            }
+                            (true, true) => {
+                                crate::debug::versioned_ssz_reply(ssz::Encode::as_ssz_bytes(&block))
+                            }
+                            (false, false) => {
+                                warp::reply::json(&Data { data: block }).into_response()
+                            }
+                            (false, true) => {
+                                warp::reply::json(&VersionedData::phase0(block)).into_response()
+                            }
+                        })
                     },
                 )
                 .await
@@ -238,9 +245,7 @@ pub fn routes<E: EthSpec>(
         .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
             blocking_json(move || {
                 let (root, _) = id.block(&*ctx.chain()?)?;
-                Ok(Data {
-                    data: RootData { root },
-                })
+                Ok(ChainData::new(RootData { root }))
             })
         });
     let block_attestations = blocks
@@ -249,9 +254,7 @@ pub fn routes<E: EthSpec>(
         .and_then(|id: BlockId, ctx: Arc<Context<E>>| {
             blocking_json(move || {
                 let (_, block) = id.block(&*ctx.chain()?)?;
-                Ok(Data {
-                    data: block.message.body.attestations.to_vec(),
-                })
+                Ok(ChainData::new(block.message.body.attestations.to_vec()))
             })
         });
 

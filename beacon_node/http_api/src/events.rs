@@ -5,7 +5,7 @@ use crate::Context;
 use beacon_chain::ChainEvent;
 use eth2_api_types::{ChainReorgEvent, HeadEvent};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -21,9 +21,22 @@ const TOPICS: [&str; 6] = [
     "chain_reorg",
 ];
 
-#[derive(Deserialize)]
-struct TopicsQuery {
-    topics: String,
+/// The `topics` of the query, repeated (`topics=head&topics=block`, the schema's exploded form,
+/// which Lodestar requires) or comma-separated (`topics=head,block`), or both.
+fn topics_query() -> impl Filter<Extract = (Vec<String>,), Error = warp::Rejection> + Clone {
+    warp::query::<Vec<(String, String)>>().map(|pairs: Vec<(String, String)>| {
+        pairs
+            .into_iter()
+            .filter(|(key, _)| key == "topics")
+            .flat_map(|(_, value)| {
+                value
+                    .split(',')
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    })
 }
 
 #[derive(Serialize)]
@@ -31,6 +44,8 @@ struct Block {
     #[serde(with = "serde_utils::quoted_u64")]
     slot: Slot,
     block: Hash256,
+    /// Always false before the merge (see `eth2_api_types::ChainData`).
+    execution_optimistic: bool,
 }
 
 #[derive(Serialize)]
@@ -39,6 +54,8 @@ struct Finalized {
     state: Hash256,
     #[serde(with = "serde_utils::quoted_u64")]
     epoch: Epoch,
+    /// Always false before the merge (see `eth2_api_types::ChainData`).
+    execution_optimistic: bool,
 }
 
 /// The SSE event of a chain event (JSON as the API's examples show).
@@ -59,10 +76,12 @@ fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_j
             epoch_transition: *epoch_transition,
             previous_duty_dependent_root: *previous_duty_dependent_root,
             current_duty_dependent_root: *current_duty_dependent_root,
+            execution_optimistic: false,
         }),
         ChainEvent::Block { slot, block } => sse.json_data(Block {
             slot: *slot,
             block: *block,
+            execution_optimistic: false,
         }),
         ChainEvent::Attestation(attestation) => sse.json_data(attestation),
         ChainEvent::VoluntaryExit(exit) => sse.json_data(exit),
@@ -74,6 +93,7 @@ fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_j
             block: *block,
             state: *state,
             epoch: *epoch,
+            execution_optimistic: false,
         }),
         ChainEvent::ChainReorg {
             slot,
@@ -91,6 +111,7 @@ fn to_sse<E: EthSpec>(event: &ChainEvent<E>) -> Result<warp::sse::Event, serde_j
             old_head_state: *old_head_state,
             new_head_state: *new_head_state,
             epoch: *epoch,
+            execution_optimistic: false,
         }),
     }
 }
@@ -101,14 +122,15 @@ pub fn routes<E: EthSpec>(
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
     warp::path!("eth" / "v1" / "events")
         .and(warp::get())
-        .and(warp::query::<TopicsQuery>())
+        .and(topics_query())
         .and(warp::any().map(move || ctx.clone()))
-        .and_then(|query: TopicsQuery, ctx: Arc<Context<E>>| async move {
-            let topics: Vec<String> = query
-                .topics
-                .split(',')
-                .map(|t| t.trim().to_string())
-                .collect();
+        .and_then(|topics: Vec<String>, ctx: Arc<Context<E>>| async move {
+            if topics.is_empty() {
+                return Err(warp::reject::custom(ApiError::bad_request(format!(
+                    "no topics; topics are {}",
+                    TOPICS.join(", ")
+                ))));
+            }
             if let Some(bad) = topics.iter().find(|t| !TOPICS.contains(&t.as_str())) {
                 return Err(warp::reject::custom(ApiError::bad_request(format!(
                     "unknown topic {bad:?}; topics are {}",

@@ -124,7 +124,7 @@ where
 pub fn routes<E: EthSpec>(
     ctx: Arc<Context<E>>,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
-    beacon::routes(ctx.clone())
+    let api = beacon::routes(ctx.clone())
         .or(states::routes(ctx.clone()))
         .or(pool::routes(ctx.clone()))
         .or(config::routes(ctx.clone()))
@@ -132,8 +132,36 @@ pub fn routes<E: EthSpec>(
         .or(validator::routes(ctx.clone()))
         .or(events::routes(ctx.clone()))
         .or(debug::routes(ctx))
-        .recover(error::handle_rejection)
+        .recover(error::handle_rejection);
+    warp::header::headers_cloned()
+        .and(api)
+        .map(echo_connection_close)
         .with(warp::log::custom(log_request))
+}
+
+/// Answer `Connection: close` to a request that asked for it (RFC 9112 §9.6: the server
+/// closes after this response and SHOULD say so). hyper closes without saying it, and a
+/// client that pools sockets then reuses the closed one: Lodestar's validator client
+/// (node-fetch 2 sends `close`, Node 20's agent keeps the socket) fails its second request
+/// with "socket hang up".
+fn echo_connection_close(
+    request: warp::http::HeaderMap,
+    reply: impl warp::Reply,
+) -> warp::reply::Response {
+    let mut response = reply.into_response();
+    let close = request
+        .get_all(warp::http::header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|option| option.trim().eq_ignore_ascii_case("close"));
+    if close {
+        response.headers_mut().insert(
+            warp::http::header::CONNECTION,
+            warp::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// One debug line per request (a validator client makes several a slot; errors are what an

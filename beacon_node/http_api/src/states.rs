@@ -1,6 +1,6 @@
 //! State reads beyond roots: validators with their status, balances, committees.
 
-use crate::beacon::Data;
+use crate::beacon::ChainData;
 use crate::error::ApiError;
 use crate::ids::StateId;
 use crate::{blocking_json, Context};
@@ -192,7 +192,7 @@ pub fn routes<E: EthSpec>(
                         statuses.is_empty() || statuses.iter().any(|s| status_matches(&v.status, s))
                     })
                     .collect();
-                Ok(Data { data })
+                Ok(ChainData::new(data))
             })
         });
 
@@ -208,7 +208,7 @@ pub fn routes<E: EthSpec>(
                 let data = validator_data(&state, index).ok_or_else(|| {
                     ApiError::not_found(format!("validator {validator_id} not found"))
                 })?;
-                Ok(Data { data })
+                Ok(ChainData::new(data))
             })
         });
 
@@ -231,7 +231,7 @@ pub fn routes<E: EthSpec>(
                             .map(|&balance| BalanceData { index, balance })
                     })
                     .collect();
-                Ok(Data { data })
+                Ok(ChainData::new(data))
             })
         });
 
@@ -271,7 +271,7 @@ pub fn routes<E: EthSpec>(
                         }
                     }
                 }
-                Ok(Data { data })
+                Ok(ChainData::new(data))
             })
         });
 

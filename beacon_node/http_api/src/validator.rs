@@ -7,7 +7,9 @@ use crate::error::ApiError;
 use crate::ids::{canonical_block_root, StateId};
 use crate::{blocking_json, json_body, Context};
 use beacon_chain::{AttestationError, BeaconChain, BlockError, GossipAction};
-use eth2_api_types::{AttesterDuty, DutiesResponse, ErrorMessage, IndexedFailure, ProposerDuty};
+use eth2_api_types::{
+    AttesterDuty, DutiesResponse, ErrorMessage, IndexedFailure, ProducedBlock, ProposerDuty,
+};
 use serde::Deserialize;
 use state_processing::helpers::accessors::{committee_cache, get_beacon_proposer_index_at_slot};
 use state_processing::process_slots;
@@ -22,7 +24,33 @@ use warp::Filter;
 #[derive(Deserialize)]
 struct ProduceBlockQuery {
     randao_reveal: SignatureBytes,
-    graffiti: Option<Hash256>,
+    /// Read by [`parse_graffiti`].
+    graffiti: Option<String>,
+}
+
+/// The `graffiti` of a block request: 32 bytes of 0x-hex, as the API's schema says, or plain
+/// UTF-8 text of at most 32 bytes, zero-padded, which is what Lodestar 1.5.1's validator client
+/// sends (its own beacon node reads the parameter as text).
+fn parse_graffiti(graffiti: Option<&str>) -> Result<Hash256, ApiError> {
+    let Some(text) = graffiti else {
+        return Ok(Hash256::ZERO);
+    };
+    if let Some(hex) = text.strip_prefix("0x") {
+        if hex.len() == 64 {
+            return text
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid graffiti {text:?}")));
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() > 32 {
+        return Err(ApiError::bad_request(format!(
+            "graffiti {text:?} is longer than 32 bytes"
+        )));
+    }
+    let mut graffiti = [0u8; 32];
+    graffiti[..bytes.len()].copy_from_slice(bytes);
+    Ok(Hash256::from(graffiti))
 }
 
 #[derive(Deserialize)]
@@ -122,6 +150,7 @@ fn proposer_duties<E: EthSpec>(
     }
     Ok(DutiesResponse {
         dependent_root: dependent,
+        execution_optimistic: false,
         data,
     })
 }
@@ -170,6 +199,7 @@ fn attester_duties<E: EthSpec>(
     }
     Ok(DutiesResponse {
         dependent_root: dependent,
+        execution_optimistic: false,
         data,
     })
 }
@@ -268,29 +298,38 @@ pub fn routes<E: EthSpec>(
             },
         );
 
-    let produce_block = validator
-        .and(warp::path!("blocks" / String))
-        .and(warp::get())
-        .and(warp::query::<ProduceBlockQuery>())
-        .and(with_ctx.clone())
-        .and_then(
-            |slot: String, query: ProduceBlockQuery, ctx: Arc<Context<E>>| {
-                blocking_json(move || {
-                    let slot = parse_u64(&slot, "slot")?;
-                    let produced = ctx
-                        .chain()?
-                        .produce_block(
-                            slot,
-                            query.randao_reveal,
-                            query.graffiti.unwrap_or_default(),
-                        )
-                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-                    Ok(Data {
-                        data: produced.block,
+    // v1 and v2 (which adds `version`) answer the same phase 0 block.
+    let produce_block =
+        warp::path!("eth" / String / "validator" / "blocks" / String)
+            .and(warp::get())
+            .and(warp::query::<ProduceBlockQuery>())
+            .and(with_ctx.clone())
+            .and_then(
+                |api_version: String,
+                 slot: String,
+                 query: ProduceBlockQuery,
+                 ctx: Arc<Context<E>>| async move {
+                    let version = match api_version.as_str() {
+                        "v1" => None,
+                        "v2" => Some(eth2_api_types::PHASE0_VERSION.to_string()),
+                        _ => return Err(warp::reject::not_found()),
+                    };
+                    blocking_json(move || {
+                        let slot = parse_u64(&slot, "slot")?;
+                        let graffiti = parse_graffiti(query.graffiti.as_deref())?;
+                        let produced = ctx
+                            .chain()?
+                            .produce_block(slot, query.randao_reveal, graffiti)
+                            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                        Ok(ProducedBlock {
+                            version,
+                            block_value: "0".into(),
+                            data: produced.block,
+                        })
                     })
-                })
-            },
-        );
+                    .await
+                },
+            );
 
     let attestation_data = validator
         .and(warp::path!("attestation_data"))
@@ -424,4 +463,30 @@ pub fn routes<E: EthSpec>(
         .or(subscriptions)
         .or(publish_block)
         .or(publish_attestations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graffiti_is_hex_or_text() {
+        assert_eq!(parse_graffiti(None).unwrap(), Hash256::ZERO);
+        assert_eq!(parse_graffiti(Some("")).unwrap(), Hash256::ZERO);
+        let hex = format!("0x{}", "ab".repeat(32));
+        assert_eq!(
+            parse_graffiti(Some(&hex)).unwrap(),
+            Hash256::repeat_byte(0xab)
+        );
+        let text = parse_graffiti(Some("Lodestar-v1.5.1")).unwrap();
+        assert_eq!(&text.as_slice()[..15], b"Lodestar-v1.5.1");
+        assert!(text.as_slice()[15..].iter().all(|&b| b == 0));
+        assert!(parse_graffiti(Some(&"x".repeat(33))).is_err());
+        // 0x with the wrong length is text; with bad hex of the right length, an error.
+        assert_eq!(
+            &parse_graffiti(Some("0x12")).unwrap().as_slice()[..4],
+            b"0x12"
+        );
+        assert!(parse_graffiti(Some(&format!("0x{}", "zz".repeat(32)))).is_err());
+    }
 }

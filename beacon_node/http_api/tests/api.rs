@@ -263,6 +263,42 @@ async fn before_genesis_the_api_says_503() {
     assert_eq!(version["data"]["version"], "Fresnel/test");
 }
 
+/// A request that says `Connection: close` gets `Connection: close` back (pooling clients such
+/// as Lodestar's validator client otherwise reuse the socket hyper closes); others get nothing.
+#[tokio::test]
+async fn connection_close_is_answered_in_kind() {
+    let ctx = Arc::new(Context::<E> {
+        chain: None,
+        version: "Fresnel/test".into(),
+        shutdown: http_api::ShutdownSignal::never(),
+        identity: None,
+        network: None,
+    });
+    for (connection, expected) in [
+        (Some("close"), Some("close")),
+        (Some("Keep-Alive, Close"), Some("close")),
+        (Some("keep-alive"), None),
+        (None, None),
+    ] {
+        let mut request = warp::test::request()
+            .method("GET")
+            .path("/eth/v1/node/version");
+        if let Some(value) = connection {
+            request = request.header("connection", value);
+        }
+        let response = request.reply(&http_api_routes(ctx.clone())).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response
+                .headers()
+                .get("connection")
+                .map(|v| v.to_str().unwrap()),
+            expected,
+            "request Connection: {connection:?}"
+        );
+    }
+}
+
 /// Duties of epochs before the head's previous one come from the stored canonical states
 /// (epoch 1 is finalized, so cold; epoch 2 hot, across the skipped slot 12): the proposers are
 /// those of the blocks on chain, the committees those the states give, and the dependent root

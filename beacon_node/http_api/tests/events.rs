@@ -44,21 +44,23 @@ async fn block_and_head_events_arrive_on_the_stream() {
 
     let harness = h.clone();
     let lines = tokio::task::spawn_blocking(move || {
-        // An unknown topic first.
-        let mut bad = TcpStream::connect(addr).unwrap();
-        write!(
-            bad,
-            "GET /eth/v1/events?topics=nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut reply = String::new();
-        bad.read_to_string(&mut reply).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+        // An unknown topic first, alone and in a comma-separated list.
+        for query in ["topics=nope", "topics=head,nope", "topics="] {
+            let mut bad = TcpStream::connect(addr).unwrap();
+            write!(
+                bad,
+                "GET /eth/v1/events?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut reply = String::new();
+            bad.read_to_string(&mut reply).unwrap();
+            assert!(reply.starts_with("HTTP/1.1 400"), "{query}: {reply}");
+        }
 
         let mut stream = TcpStream::connect(addr).unwrap();
         write!(
             stream,
-            "GET /eth/v1/events?topics=head,block HTTP/1.1\r\nHost: x\r\n\r\n"
+            "GET /eth/v1/events?topics=head&topics=block HTTP/1.1\r\nHost: x\r\n\r\n"
         )
         .unwrap();
         let mut reader = BufReader::new(stream);

@@ -255,9 +255,12 @@ impl BeaconNodeHttpClient {
         state_id: &str,
         ids: &[String],
     ) -> Result<Vec<ValidatorData>, ApiClientError> {
+        // One `id=` per item (the schema's form style, exploded): Lodestar 1.5.1 reads a
+        // comma-separated list as one unknown id and answers an empty list.
+        let query: Vec<String> = ids.iter().map(|id| format!("id={id}")).collect();
         let path = format!(
-            "/eth/v1/beacon/states/{state_id}/validators?id={}",
-            ids.join(",")
+            "/eth/v1/beacon/states/{state_id}/validators?{}",
+            query.join("&")
         );
         Ok(self.get::<Data<Vec<ValidatorData>>>(&path).await?.data)
     }
@@ -380,7 +383,10 @@ impl BeaconNodeHttpClient {
         &self,
         topics: &[&str],
     ) -> Result<impl Stream<Item = Result<BeaconEvent, ApiClientError>>, ApiClientError> {
-        let url = self.url_of(&format!("/eth/v1/events?topics={}", topics.join(",")));
+        // One `topics=` per topic (the schema's exploded form): Lodestar 1.5.1 reads a
+        // comma-separated list as one unknown topic.
+        let query: Vec<String> = topics.iter().map(|t| format!("topics={t}")).collect();
+        let url = self.url_of(&format!("/eth/v1/events?{}", query.join("&")));
         let request = self
             .stream_client
             .get(&url)

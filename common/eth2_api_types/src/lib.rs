@@ -13,6 +13,69 @@ pub struct Data<T> {
     pub data: T,
 }
 
+/// `{"execution_optimistic": false, "data": …}`: the envelope of what is read from the chain.
+///
+/// `execution_optimistic` came with the merge; clients written since (Lodestar 1.5.1's
+/// validator client among them) refuse these responses without it. A phase 0 chain has no
+/// execution payloads, so it is always false here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainData<T> {
+    #[serde(default)]
+    pub execution_optimistic: bool,
+    pub data: T,
+}
+
+impl<T> ChainData<T> {
+    /// `data` read from a phase 0 chain.
+    pub fn new(data: T) -> Self {
+        ChainData {
+            execution_optimistic: false,
+            data,
+        }
+    }
+}
+
+/// The fork name of every phase 0 object, in the `version` field of the v2 routes.
+pub const PHASE0_VERSION: &str = "phase0";
+
+/// `{"version": "phase0", "execution_optimistic": false, "data": …}`: the v2 routes that
+/// return a block or a state (`/eth/v2/beacon/blocks/{id}`, `/eth/v2/debug/beacon/states/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionedData<T> {
+    pub version: String,
+    #[serde(default)]
+    pub execution_optimistic: bool,
+    pub data: T,
+}
+
+impl<T> VersionedData<T> {
+    /// A phase 0 `data`.
+    pub fn phase0(data: T) -> Self {
+        VersionedData {
+            version: PHASE0_VERSION.into(),
+            execution_optimistic: false,
+            data,
+        }
+    }
+}
+
+/// What `/eth/v1/validator/blocks/{slot}` and `/eth/v2/validator/blocks/{slot}` answer: the
+/// block, its fork (v2 only) and `block_value`, the wei the proposer earns from the execution
+/// payload. That is 0 before the merge, but Lodestar 1.5.1's validator client reads the field
+/// on both routes and fails without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducedBlock<T> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default = "zero")]
+    pub block_value: String,
+    pub data: T,
+}
+
+fn zero() -> String {
+    "0".into()
+}
+
 /// `{"root": …}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RootData {
@@ -83,6 +146,9 @@ pub struct ValidatorData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DutiesResponse<T> {
     pub dependent_root: Hash256,
+    /// Always false on a phase 0 chain (see [`ChainData`]).
+    #[serde(default)]
+    pub execution_optimistic: bool,
     pub data: Vec<T>,
 }
 
@@ -138,6 +204,9 @@ pub struct HeadEvent {
     pub epoch_transition: bool,
     pub previous_duty_dependent_root: Hash256,
     pub current_duty_dependent_root: Hash256,
+    /// Always false on a phase 0 chain (see [`ChainData`]).
+    #[serde(default)]
+    pub execution_optimistic: bool,
 }
 
 /// The `chain_reorg` event of `/eth/v1/events`.
@@ -153,6 +222,9 @@ pub struct ChainReorgEvent {
     pub new_head_state: Hash256,
     #[serde(with = "serde_utils::quoted_u64")]
     pub epoch: Epoch,
+    /// Always false on a phase 0 chain (see [`ChainData`]).
+    #[serde(default)]
+    pub execution_optimistic: bool,
 }
 
 /// One failed item of a pool submission.

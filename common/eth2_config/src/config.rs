@@ -21,6 +21,61 @@ const V011_KEYS: &[&str] = &["MIN_GENESIS_DELAY", "PERSISTENT_COMMITTEE_PERIOD"]
 /// Keys that are recognised but map to no [`ChainSpec`] field.
 const METADATA_KEYS: &[&str] = &["PRESET_BASE"];
 
+/// The forks after phase 0, by their config-key prefix (`EIP4844` is Lodestar 1.5.1's name for
+/// Deneb). Multi-client configs carry their `_FORK_VERSION` and `_FORK_EPOCH` keys and the
+/// merge's `TERMINAL_*` keys; [`later_fork_values`] writes them for a phase 0 network.
+pub const LATER_FORKS: &[&str] = &[
+    "ALTAIR",
+    "BELLATRIX",
+    "CAPELLA",
+    "EIP4844",
+    "DENEB",
+    "ELECTRA",
+    "FULU",
+];
+
+/// The merge's keys, which phase 0 networks set to "never".
+const TERMINAL_KEYS: &[(&str, &str)] = &[
+    (
+        "TERMINAL_TOTAL_DIFFICULTY",
+        "115792089237316195423570985008687907853269984665640564039457584007913129638912",
+    ),
+    (
+        "TERMINAL_BLOCK_HASH",
+        "0x0000000000000000000000000000000000000000000000000000000000000000",
+    ),
+    (
+        "TERMINAL_BLOCK_HASH_ACTIVATION_EPOCH",
+        "18446744073709551615",
+    ),
+];
+
+/// Whether `key` belongs to a fork after phase 0 (see [`LATER_FORKS`]).
+fn is_later_fork_key(key: &str) -> bool {
+    TERMINAL_KEYS.iter().any(|(k, _)| *k == key)
+        || LATER_FORKS.iter().any(|fork| {
+            key.strip_prefix(fork)
+                .is_some_and(|rest| rest == "_FORK_VERSION" || rest == "_FORK_EPOCH")
+        })
+}
+
+/// The later-fork keys of a phase 0 network: every fork at FAR_FUTURE_EPOCH, with versions
+/// `[n, genesis_fork_version[1..]]`, and no terminal block. Another client (Lodestar) reads
+/// a config without them as scheduling its own defaults.
+pub fn later_fork_values(spec: &ChainSpec) -> Vec<(String, String)> {
+    let mut values: Vec<(String, String)> = TERMINAL_KEYS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (n, fork) in LATER_FORKS.iter().enumerate() {
+        let mut version = spec.genesis_fork_version;
+        version[0] = n as u8 + 1;
+        values.push((format!("{fork}_FORK_VERSION"), version.config_text()));
+        values.push((format!("{fork}_FORK_EPOCH"), u64::MAX.to_string()));
+    }
+    values
+}
+
 /// Era markers, in decision order (see the crate docs).
 const ERA_MARKERS: &[&str] = &[
     "PROPORTIONAL_SLASHING_MULTIPLIER",
@@ -382,6 +437,29 @@ fn read_entries(yaml: &str, source: &str) -> Result<Vec<(String, RawValue)>, Con
     })
 }
 
+/// A later fork's key is expected and ignored; a fork scheduled at a real epoch is a network
+/// this phase 0 node cannot follow past that epoch, which the operator must hear about.
+fn warn_if_fork_scheduled(key: &str, value: &RawValue, source: &str) {
+    let scheduled = match (key.strip_suffix("_FORK_EPOCH"), value) {
+        (Some(fork), RawValue::Scalar(text)) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&epoch| epoch != u64::MAX)
+            .map(|epoch| (fork, epoch)),
+        _ => None,
+    };
+    match scheduled {
+        Some((fork, epoch)) => tracing::warn!(
+            fork, epoch, file = %source,
+            "{source} schedules the {fork} fork at epoch {epoch}; Fresnel follows phase 0 only and cannot follow this chain past it"
+        ),
+        None => {
+            tracing::debug!(key = %key, file = %source, "later-fork key ignored (phase 0 only)")
+        }
+    }
+}
+
 /// Checks required keys, then overlays every entry onto `spec`.
 fn overlay(
     entries: &[(String, RawValue)],
@@ -407,7 +485,11 @@ fn overlay(
             _ => false,
         };
         if !known && !METADATA_KEYS.contains(&key.as_str()) {
-            tracing::warn!(key = %key, file = %source, "ignoring unknown config key {key} in {source}");
+            if is_later_fork_key(key) {
+                warn_if_fork_scheduled(key, value, source);
+            } else {
+                tracing::warn!(key = %key, file = %source, "ignoring unknown config key {key} in {source}");
+            }
             unknown_keys.push(key.clone());
         }
     }

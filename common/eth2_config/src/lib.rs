@@ -25,7 +25,9 @@
 //! absent from it keeps the default and is listed in [`LoadedConfig::defaulted_keys`]. Keys this
 //! loader does not know (later-fork keys such as `ALTAIR_FORK_VERSION`, obsolete keys such as
 //! `MAX_EPOCHS_PER_CROSSLINK`, network extras such as `DEPOSIT_CONTRACT_BLOCK`) are ignored,
-//! listed in [`LoadedConfig::unknown_keys`] and logged with `tracing::warn!`. `PRESET_BASE` is
+//! listed in [`LoadedConfig::unknown_keys`] and logged with `tracing::warn!` — except the later
+//! forks' keys ([`LATER_FORKS`], `TERMINAL_*`), which multi-client configs carry and which are
+//! only warned about when they schedule a fork at a real epoch. `PRESET_BASE` is
 //! recognised (it only selects the preset) and is neither unknown nor a field.
 //!
 //! **Preset** (first rule that applies):
@@ -80,7 +82,8 @@ mod network;
 mod yaml;
 
 pub use config::{
-    config_values, load_config_file, parse_config, parse_config_with_base, LoadedConfig,
+    config_values, later_fork_values, load_config_file, parse_config, parse_config_with_base,
+    LoadedConfig, LATER_FORKS,
 };
 pub use config::{KNOWN_KEYS, REQUIRED_KEYS};
 pub use network::{network_dir, Eth2NetworkConfig, BUNDLED_NETWORKS};

@@ -194,14 +194,45 @@ fn unknown_keys_are_reported_and_logged() {
         ]
     );
     assert_eq!(loaded.spec, ChainSpec::mainnet());
-    for key in &loaded.unknown_keys {
+    // Keys of no fork: a warning each, naming key and file.
+    for key in ["BLOB_SCHEDULE", "NESTED"] {
         let line = logs
             .lines()
-            .find(|l| l.contains(key.as_str()))
+            .find(|l| l.contains(key))
             .unwrap_or_else(|| panic!("no log for {key}: {logs}"));
         assert!(line.contains("WARN"), "{line}");
         assert!(line.contains("net/config.yaml"), "{line}");
     }
+    // A later fork scheduled at a real epoch: a warning that names the fork and the epoch.
+    let line = logs
+        .lines()
+        .find(|l| l.contains("schedules the ALTAIR fork at epoch 74240"))
+        .unwrap_or_else(|| panic!("no warning for the scheduled Altair fork: {logs}"));
+    assert!(
+        line.contains("WARN") && line.contains("net/config.yaml"),
+        "{line}"
+    );
+}
+
+/// What `lcli write-config` writes for other clients (every later fork at FAR_FUTURE_EPOCH,
+/// the terminal block never) is expected: reported as unknown, never warned about.
+#[test]
+fn later_forks_at_far_future_are_taken_quietly() {
+    let mut yaml = REQUIRED_ONLY.to_string();
+    for (key, value) in eth2_config::later_fork_values(&ChainSpec::mainnet()) {
+        yaml.push_str(&format!("{key}: {value}\n"));
+    }
+    let mut result = None;
+    let logs = capture_logs(|| result = Some(parse_config(&yaml, "net/config.yaml")));
+    let loaded = result.unwrap().unwrap();
+    assert!(loaded
+        .unknown_keys
+        .contains(&"ALTAIR_FORK_EPOCH".to_string()));
+    assert!(loaded
+        .unknown_keys
+        .contains(&"TERMINAL_TOTAL_DIFFICULTY".to_string()));
+    assert!(!logs.contains("WARN"), "{logs}");
+    assert_eq!(loaded.spec, ChainSpec::mainnet());
 }
 
 #[test]

@@ -86,13 +86,30 @@ impl BeaconNodes {
         order
     }
 
-    fn mark_offline(&self, index: usize) {
+    /// Demote a node after `error`: a 503 (the node says it is syncing or not ready, as
+    /// Lodestar does for duties while it syncs) to syncing, anything else to offline.
+    fn demote(&self, index: usize, error: &ApiClientError) {
+        let to = if error.status() == Some(503) {
+            NodeHealth::Syncing
+        } else {
+            NodeHealth::Offline
+        };
         let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(h) = health.get_mut(index) {
-            if *h != NodeHealth::Offline {
-                tracing::warn!(node = %self.nodes[index], "beacon node unreachable, failing over");
+            if *h < to {
+                match to {
+                    NodeHealth::Syncing => tracing::warn!(
+                        node = %self.nodes[index],
+                        "beacon node is not ready (503: syncing?), trying the next"
+                    ),
+                    _ => tracing::warn!(
+                        node = %self.nodes[index],
+                        error = %error,
+                        "beacon node unreachable or failing, trying the next"
+                    ),
+                }
             }
-            *h = NodeHealth::Offline;
+            *h = (*h).max(to);
         }
     }
 
@@ -118,7 +135,7 @@ impl BeaconNodes {
                     if matches!(e, ApiClientError::Transport { .. })
                         || e.status().is_some_and(|s| s >= 500)
                     {
-                        self.mark_offline(index);
+                        self.demote(index, &e);
                     }
                     errors.push(e);
                 }

@@ -88,9 +88,13 @@ impl EventStream {
     pub fn open(addr: SocketAddr, topics: &str, bound: Duration) -> Self {
         let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
         stream.set_read_timeout(Some(bound)).unwrap();
+        // `topics` comma-separated here; on the wire one `topics=` each, which every client
+        // reads (Lodestar reads no other form).
+        let query: Vec<String> = topics.split(',').map(|t| format!("topics={t}")).collect();
+        let query = query.join("&");
         write!(
             stream,
-            "GET /eth/v1/events?topics={topics} HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+            "GET /eth/v1/events?{query} HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
         )
         .unwrap();
         EventStream {
@@ -159,6 +163,19 @@ pub fn sigterm_and_wait(child: &mut Child) -> std::process::ExitStatus {
     child.wait().unwrap()
 }
 
+/// Wait until something accepts connections on `addr` (a process that is starting), checking
+/// every 250 ms; panics after `bound`.
+pub fn wait_for_listener(addr: SocketAddr, bound: Duration) {
+    let deadline = std::time::Instant::now() + bound;
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens on {addr} after {bound:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// A port that was free a moment ago (for a node that must come back on the same port).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -177,7 +194,87 @@ pub fn write_minimal_testnet(dir: &std::path::Path, seconds_per_slot: u64) {
     for (key, value) in eth2_config::config_values(&spec) {
         config.push_str(&format!("{key}: '{value}'\n"));
     }
+    // What another client needs to stay on phase 0 (as `lcli write-config` writes it).
+    config.push_str("PRESET_BASE: 'minimal'\n");
+    for (key, value) in eth2_config::later_fork_values(&spec) {
+        config.push_str(&format!("{key}: '{value}'\n"));
+    }
     std::fs::write(dir.join("config.yaml"), config).unwrap();
+}
+
+/// A minimal-preset testnet directory (see [`write_minimal_testnet`]) with an interop
+/// genesis.ssz of `validators`, genesis `genesis_delay` seconds from now.
+pub fn write_interop_testnet(
+    dir: &std::path::Path,
+    validators: u64,
+    seconds_per_slot: u64,
+    genesis_delay: u64,
+) {
+    write_minimal_testnet(dir, seconds_per_slot);
+    let mut spec = types::ChainSpec::minimal();
+    spec.seconds_per_slot = seconds_per_slot;
+    let genesis_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + genesis_delay;
+    let state = state_processing::genesis::interop_genesis_state::<types::MinimalEthSpec>(
+        validators,
+        genesis_time,
+        &spec,
+    )
+    .unwrap();
+    std::fs::write(dir.join("genesis.ssz"), ssz::Encode::as_ssz_bytes(&state)).unwrap();
+}
+
+/// A `fresnel boot_node` for `testnet` on 127.0.0.1 (killed when the guard drops) and its ENR.
+pub fn start_boot_node(testnet: &std::path::Path, datadir: &std::path::Path) -> (Guard, String) {
+    let mut boot = Command::new(env!("CARGO_BIN_EXE_fresnel"))
+        .args(["boot_node", "--testnet-dir"])
+        .arg(testnet)
+        .args(["--enr-address", "127.0.0.1", "--port"])
+        .arg(free_port().to_string())
+        .arg("--datadir")
+        .arg(datadir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("fresnel boot_node runs");
+    let stdout = boot.stdout.take().expect("stdout is piped");
+    let enr = BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("the boot node prints its ENR")
+        .unwrap();
+    assert!(enr.starts_with("enr:"), "{enr}");
+    (Guard(boot), enr)
+}
+
+/// A `fresnel vc` for `testnet` with the keystores of `validators`/`secrets`, through
+/// `beacon_nodes` (comma-separated URLs), logging to `log`.
+pub fn start_vc(
+    testnet: &std::path::Path,
+    beacon_nodes: &str,
+    validators: &std::path::Path,
+    secrets: &std::path::Path,
+    log: std::process::Stdio,
+    first_run: bool,
+) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fresnel"));
+    command
+        .args(["vc", "--testnet-dir"])
+        .arg(testnet)
+        .args(["--beacon-nodes", beacon_nodes])
+        .arg("--validators-dir")
+        .arg(validators)
+        .arg("--secrets-dir")
+        .arg(secrets)
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    if first_run {
+        command.arg("--init-slashing-protection");
+    }
+    command.spawn().expect("fresnel vc runs")
 }
 
 /// The interop keys of `indices` as pbkdf2 keystores in a validator client's directories,

@@ -203,33 +203,50 @@ fn error_chunk(code: ErrorCode, message: &str) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Encode a whole response as its chunks.
-pub fn encode_response<E: EthSpec>(response: &Response<E>) -> io::Result<Vec<u8>> {
+/// Encode a response as its chunks, each on its own.
+pub fn encode_response_chunks<E: EthSpec>(response: &Response<E>) -> io::Result<Vec<Vec<u8>>> {
     match response {
-        Response::Status(s) => success_chunk(&s.as_ssz_bytes()),
-        Response::Pong(seq) => success_chunk(&seq.as_ssz_bytes()),
-        Response::MetaData(m) => success_chunk(&m.as_ssz_bytes()),
-        Response::Blocks(blocks) => {
-            let mut out = Vec::new();
-            for block in blocks {
-                out.extend_from_slice(&success_chunk(&block.as_ssz_bytes())?);
-            }
-            Ok(out)
-        }
+        Response::Status(s) => Ok(vec![success_chunk(&s.as_ssz_bytes())?]),
+        Response::Pong(seq) => Ok(vec![success_chunk(&seq.as_ssz_bytes())?]),
+        Response::MetaData(m) => Ok(vec![success_chunk(&m.as_ssz_bytes())?]),
+        Response::Blocks(blocks) => blocks
+            .iter()
+            .map(|block| success_chunk(&block.as_ssz_bytes()))
+            .collect(),
         Response::Nothing => Ok(Vec::new()),
         Response::Error {
             code,
             message,
             blocks,
         } => {
-            let mut out = Vec::new();
-            for block in blocks {
-                out.extend_from_slice(&success_chunk(&block.as_ssz_bytes())?);
-            }
-            out.extend_from_slice(&error_chunk(*code, message)?);
-            Ok(out)
+            let mut chunks = blocks
+                .iter()
+                .map(|block| success_chunk(&block.as_ssz_bytes()))
+                .collect::<io::Result<Vec<_>>>()?;
+            chunks.push(error_chunk(*code, message)?);
+            Ok(chunks)
         }
     }
+}
+
+/// Encode a whole response as one byte string (its chunks in order).
+pub fn encode_response<E: EthSpec>(response: &Response<E>) -> io::Result<Vec<u8>> {
+    Ok(encode_response_chunks(response)?.concat())
+}
+
+/// Write a response chunk by chunk, each with its own writes, so that no write holds the end
+/// of one chunk and the start of the next. Over mplex every write is a frame, and Lodestar
+/// 1.5.1 decompresses whatever one frame brings as the current chunk: a frame that also held
+/// the next chunk fails there as "too much bytes read".
+pub async fn write_response_chunks<E: EthSpec, T: AsyncWrite + Unpin + Send>(
+    response: &Response<E>,
+    io: &mut T,
+) -> io::Result<()> {
+    for chunk in encode_response_chunks(response)? {
+        io.write_all(&chunk).await?;
+        io.flush().await?;
+    }
+    Ok(())
 }
 
 /// Read the response to `request`: up to its expected number of chunks, until the responder
@@ -414,9 +431,7 @@ impl<E: EthSpec> libp2p::request_response::Codec for Eth2Codec<E> {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let bytes = encode_response(&res)?;
-        io.write_all(&bytes).await?;
-        io.flush().await
+        write_response_chunks(&res, io).await
     }
 }
 

@@ -203,3 +203,71 @@ fn a_malformed_inbound_request_becomes_an_invalid_request_to_answer() {
         .unwrap();
     assert!(matches!(request, Request::Invalid { .. }), "{request:?}");
 }
+
+/// Records each write as a segment, as mplex makes each write a frame.
+#[derive(Default)]
+struct FrameRecorder {
+    frames: Vec<Vec<u8>>,
+}
+
+impl futures::AsyncWrite for FrameRecorder {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        // At most 8 KiB a frame, as rust-libp2p's mplex splits writes.
+        let n = buf.len().min(8 * 1024);
+        self.frames.push(buf[..n].to_vec());
+        std::task::Poll::Ready(Ok(n))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Lodestar 1.5.1 reads a response chunk from whole frames and fails if a frame runs into the
+/// next chunk: every chunk must end where a frame ends.
+#[test]
+fn every_response_chunk_ends_a_frame() {
+    let mut big = SignedBeaconBlock::<E>::default();
+    big.message.body.graffiti = Hash256::repeat_byte(9);
+    let blocks: Vec<_> = (1..=4).map(block).chain([Arc::new(big)]).collect();
+    let responses = [
+        Response::Blocks(blocks.clone()),
+        Response::Error {
+            code: ErrorCode::ResourceUnavailable,
+            message: "gone".into(),
+            blocks,
+        },
+    ];
+    for response in responses {
+        let chunks = encode_response_chunks::<E>(&response).unwrap();
+        let mut recorder = FrameRecorder::default();
+        block_on(write_response_chunks(&response, &mut recorder)).unwrap();
+        assert_eq!(recorder.frames.concat(), chunks.concat());
+        let mut frame_ends = std::collections::BTreeSet::new();
+        let mut at = 0;
+        for frame in &recorder.frames {
+            at += frame.len();
+            frame_ends.insert(at);
+        }
+        let mut at = 0;
+        for chunk in &chunks {
+            at += chunk.len();
+            assert!(
+                frame_ends.contains(&at),
+                "a chunk ends inside a frame at {at}"
+            );
+        }
+    }
+}
