@@ -2,10 +2,11 @@
 //! validator attests, one aggregate per committee, included at the next slot) imported into a
 //! fresh chain on a sled database, as a node following the chain would.
 //!
-//! Criterion times the whole epoch's import; the run also prints where each block's time went
-//! (gossip checks with the proposer signature, the parent state, empty slots, block processing
-//! split into signature verification and state transition, the state root, fork choice, the
-//! database write, the head update).
+//! Criterion times the whole epoch's import, block by block (the gossip path) and as one chain
+//! segment (sync's path: one signature batch, one database write); the run also prints where
+//! each block's time went (gossip checks with the proposer signature, the parent state, empty
+//! slots, block processing split into signature verification and state transition, the state
+//! root, fork choice, the database write, the head update), and the segment's split.
 //!
 //! The genesis state is built directly (active interop validators) and the produced blocks are
 //! cached under `target/bench-cache/`. `FRESNEL_BENCH_VALIDATORS` overrides the size.
@@ -226,6 +227,61 @@ fn import_epoch(c: &mut Criterion) {
                         .expect("import");
                 }
                 elapsed += start.elapsed();
+            }
+            elapsed
+        })
+    });
+    // Sync's path: the same epoch as one chain segment.
+    let segment: Vec<_> = measured.iter().map(|b| Arc::new(b.clone())).collect();
+    let last_slot = measured.last().expect("blocks").message.slot;
+    {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let h = importer(&genesis, warmup, &spec, dir.path());
+        h.set_slot(last_slot).expect("tick");
+        let start = Instant::now();
+        let (result, t) = h.chain.process_chain_segment_with_timings(segment.clone());
+        let elapsed = start.elapsed();
+        assert!(
+            matches!(result, beacon_chain::ChainSegmentResult::Successful { imported } if imported == measured.len()),
+            "{result:?}"
+        );
+        eprintln!(
+            "\nthe epoch as one chain segment at {n} validators: {:?} ({:.0} blocks/s)",
+            elapsed,
+            measured.len() as f64 / elapsed.as_secs_f64()
+        );
+        eprintln!(
+            "  state transitions (slots, blocks, roots): {:?}",
+            t.state_transition
+        );
+        eprintln!(
+            "  signatures (one batch):                   {:?}",
+            t.signatures
+        );
+        eprintln!(
+            "  fork choice:                              {:?}",
+            t.fork_choice
+        );
+        eprintln!(
+            "  database write (one batch):               {:?}",
+            t.store_write
+        );
+        eprintln!("  head update:                              {:?}", t.head);
+    }
+    group.bench_function(format!("epoch_as_chain_segment/{n}"), |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let h = importer(&genesis, warmup, &spec, dir.path());
+                h.set_slot(last_slot).expect("tick");
+                let start = Instant::now();
+                let result = h.chain.process_chain_segment(segment.clone());
+                elapsed += start.elapsed();
+                assert!(matches!(
+                    result,
+                    beacon_chain::ChainSegmentResult::Successful { .. }
+                ));
             }
             elapsed
         })

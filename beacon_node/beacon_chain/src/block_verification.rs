@@ -177,9 +177,21 @@ fn verify_proposer_signature<E: EthSpec>(
     }
 }
 
+/// The database op that stores fork choice's tree (written with the blocks it names).
+pub(crate) fn fork_choice_tree_op<E: EthSpec>(tree_bytes: Vec<u8>) -> StoreOp<E> {
+    StoreOp::PutItem(
+        store::DBColumn::ForkChoice,
+        FORK_CHOICE_TREE_KEY.to_vec(),
+        tree_bytes,
+    )
+}
+
 /// The database op for a state passed through an empty slot: a summary, or the whole state
 /// (copied) at an epoch boundary.
-fn intermediate_state_op<E: EthSpec>(state_root: Hash256, state: &BeaconState<E>) -> StoreOp<E> {
+pub(crate) fn intermediate_state_op<E: EthSpec>(
+    state_root: Hash256,
+    state: &BeaconState<E>,
+) -> StoreOp<E> {
     let summary = HotStateSummary::from_state(state_root, state);
     if summary.is_epoch_boundary::<E>() {
         StoreOp::PutState(state_root, Arc::new(state.clone()))
@@ -365,11 +377,7 @@ impl<E: EthSpec> BeaconChain<E> {
         let t = Instant::now();
         ops.push(StoreOp::PutBlock(block_root, block.clone()));
         ops.push(StoreOp::PutState(state_root, state.clone()));
-        ops.push(StoreOp::PutItem(
-            store::DBColumn::ForkChoice,
-            FORK_CHOICE_TREE_KEY.to_vec(),
-            tree_bytes,
-        ));
+        ops.push(fork_choice_tree_op(tree_bytes));
         if let Err(e) = self.store.do_atomically(ops) {
             // Fork choice already holds the block: put back what the disk says, so memory
             // never runs ahead of the database.
@@ -407,7 +415,7 @@ impl<E: EthSpec> BeaconChain<E> {
         Ok(timings)
     }
 
-    fn reload_fork_choice_after_failed_write(&self) {
+    pub(crate) fn reload_fork_choice_after_failed_write(&self) {
         match self.load_fork_choice_from_store() {
             Ok(Some(fc)) => *write(&self.fork_choice) = fc,
             Ok(None) | Err(_) => {

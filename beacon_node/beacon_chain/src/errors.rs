@@ -107,6 +107,10 @@ pub enum BlockError {
     ForkChoice(InvalidBlock),
     #[error("signature set could not be built: {0}")]
     SignatureSet(SignatureSetError),
+    #[error("a chain segment's block does not name the block before it as its parent")]
+    NonLinearParentRoots,
+    #[error("a chain segment's slots do not rise strictly")]
+    NonLinearSlots,
     #[error("internal error: {0}")]
     BeaconChain(Box<BeaconChainError>),
 }
@@ -138,6 +142,8 @@ impl BlockError {
             SlotProcessing(_) => "SlotProcessing",
             ForkChoice(_) => "ForkChoice",
             SignatureSet(_) => "SignatureSet",
+            NonLinearParentRoots => "NonLinearParentRoots",
+            NonLinearSlots => "NonLinearSlots",
             BeaconChain(_) => "BeaconChain",
         }
     }
@@ -161,7 +167,9 @@ impl BlockError {
             | PerBlockProcessing(_)
             | StateRootMismatch { .. }
             | SlotProcessing(_)
-            | SignatureSet(_) => GossipAction::Reject,
+            | SignatureSet(_)
+            | NonLinearParentRoots
+            | NonLinearSlots => GossipAction::Reject,
             ForkChoice(e) => match e {
                 InvalidBlock::UnknownParent { .. }
                 | InvalidBlock::FutureSlot { .. }

@@ -5,6 +5,7 @@
 //! - [`beacon_chain`]: the `BeaconChain` struct, state access and caches, head updates and
 //!   finalization;
 //! - [`block_verification`]: the `beacon_block` gossip rules and block import;
+//! - [`chain_segment`]: import of consecutive blocks from sync, their signatures in one batch;
 //! - [`attestation_verification`]: the attestation and aggregate gossip rules, fork choice
 //!   votes and the pool;
 //! - [`block_production`]: blocks and attestation data for our validators;
@@ -20,6 +21,7 @@ pub mod block_production;
 pub mod block_verification;
 pub mod builder;
 pub mod caches;
+pub mod chain_segment;
 pub mod errors;
 pub mod events;
 pub mod harness;
@@ -34,6 +36,7 @@ pub use attestation_verification::{
     VerifiedAggregatedAttestation, VerifiedUnaggregatedAttestation,
 };
 pub use block_verification::{GossipVerifiedBlock, ImportTimings};
+pub use chain_segment::{ChainSegmentResult, SegmentTimings};
 pub use errors::{AttestationError, BeaconChainError, BlockError, GossipAction};
 pub use events::{ChainEvent, EventHandler};
 pub use operation_verification::OperationError;

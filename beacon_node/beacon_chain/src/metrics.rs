@@ -2,6 +2,7 @@
 //! the chain's position (head, justified, finalized) are read at scrape time by `http_metrics`.
 
 use crate::block_verification::ImportTimings;
+use crate::chain_segment::SegmentTimings;
 use metrics::{Histogram, IntCounter, IntCounterVec};
 use std::sync::LazyLock;
 
@@ -89,4 +90,29 @@ pub(crate) fn observe_import(timings: &ImportTimings) {
 /// Count a block that was not imported; `reason` is the error's variant name, a bounded set.
 pub(crate) fn observe_rejection(reason: &str) {
     BLOCKS_REJECTED.with_label_values(&[reason]).inc();
+}
+
+static SEGMENT_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
+    metrics::duration_histogram(
+        "beacon_chain_segment_import_seconds",
+        "Chain segment import (sync): state transitions, one signature batch, fork choice, one database write, head",
+    )
+});
+static SEGMENT_SIGNATURE_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
+    metrics::duration_histogram(
+        "beacon_chain_segment_signature_seconds",
+        "Chain segment import: verifying the segment's signatures as one batch",
+    )
+});
+
+/// Record a chain segment's import: its blocks count as imported blocks.
+pub(crate) fn observe_segment(imported: usize, timings: &SegmentTimings) {
+    BLOCKS_IMPORTED.inc_by(imported as u64);
+    let total = timings.state_transition
+        + timings.signatures
+        + timings.fork_choice
+        + timings.store_write
+        + timings.head;
+    SEGMENT_SECONDS.observe(total.as_secs_f64());
+    SEGMENT_SIGNATURE_SECONDS.observe(timings.signatures.as_secs_f64());
 }

@@ -81,14 +81,7 @@ struct EvilBehaviour {
 }
 
 fn rpc(method: Method) -> request_response::Behaviour<Eth2Codec<E>> {
-    request_response::Behaviour::with_codec(
-        Eth2Codec::new(method),
-        [(
-            StreamProtocol::new(method.protocol_id()),
-            ProtocolSupport::Full,
-        )],
-        request_response::Config::default(),
-    )
+    common::rpc_behaviour(method)
 }
 
 fn evil_swarm() -> libp2p::Swarm<EvilBehaviour> {
@@ -301,25 +294,7 @@ fn hostile_peer(api: SocketAddr, p2p_port: u16) {
         .parse()
         .unwrap();
     let digest_topic = |name: &str| -> IdentTopic {
-        let genesis = get_json(api, "/eth/v1/beacon/genesis");
-        let fork = get_json(api, "/eth/v1/beacon/states/head/fork");
-        let version: [u8; 4] = hex::decode(
-            fork["data"]["current_version"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("0x"),
-        )
-        .unwrap()
-        .try_into()
-        .unwrap();
-        let gvr = hex::decode(
-            genesis["data"]["genesis_validators_root"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("0x"),
-        )
-        .unwrap();
-        let digest = types::signing::compute_fork_digest(version, types::Hash256::from_slice(&gvr));
+        let digest = common::fork_digest(api);
         IdentTopic::new(format!("/eth2/{}/{name}/ssz_snappy", hex::encode(digest)))
     };
     let block_topic = digest_topic("beacon_block");

@@ -103,12 +103,7 @@ struct Net {
 
 impl Net {
     fn log(&self, name: &str) -> Stdio {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(name))
-            .unwrap();
-        Stdio::from(file)
+        common::log_file(&self.dir, name)
     }
 
     fn start_bn(&self, name: &str, http_port: u16, metrics_port: u16, peers: &[&str]) -> Child {

@@ -57,12 +57,7 @@ fn number(v: &Value) -> u64 {
 
 impl Testnet {
     fn log(&self, name: &str) -> Stdio {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(name))
-            .unwrap();
-        Stdio::from(file)
+        common::log_file(&self.dir, name)
     }
 
     fn start_bn(&self, node: &Node) -> Child {

@@ -103,6 +103,20 @@ impl<E: EthSpec> Context<E> {
             ApiError::unavailable("the beacon chain is not ready yet (waiting for genesis)")
         })
     }
+
+    /// The chain, for work that needs a head at the tip (block production, attestation
+    /// data): 503 while sync is catching up, as the Beacon API specifies, so that a
+    /// validator client asks another node rather than sign on an old head.
+    pub fn synced_chain(&self) -> Result<Arc<BeaconChain<E>>, ApiError> {
+        let chain = self.chain()?;
+        if self.is_syncing() {
+            return Err(ApiError::unavailable(format!(
+                "the beacon node is syncing (head at slot {}); try again when it has caught up",
+                chain.head_slot()
+            )));
+        }
+        Ok(chain)
+    }
 }
 
 /// Run `f` on the blocking pool and answer its value as JSON (or its error).

@@ -318,7 +318,7 @@ pub fn routes<E: EthSpec>(
                         let slot = parse_u64(&slot, "slot")?;
                         let graffiti = parse_graffiti(query.graffiti.as_deref())?;
                         let produced = ctx
-                            .chain()?
+                            .synced_chain()?
                             .produce_block(slot, query.randao_reveal, graffiti)
                             .map_err(|e| ApiError::bad_request(e.to_string()))?;
                         Ok(ProducedBlock {
@@ -339,7 +339,7 @@ pub fn routes<E: EthSpec>(
         .and_then(|query: AttestationDataQuery, ctx: Arc<Context<E>>| {
             blocking_json(move || {
                 let data = ctx
-                    .chain()?
+                    .synced_chain()?
                     .produce_attestation_data(query.slot, query.committee_index)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 Ok(Data { data })

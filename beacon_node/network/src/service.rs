@@ -149,6 +149,10 @@ pub enum NetworkCommand<E: EthSpec> {
         peer: PeerId,
         reason: GoodbyeReason,
     },
+    /// Ask `peer` for a fresh Status (its answer arrives as a `NetworkEvent::Status`).
+    RefreshStatus {
+        peer: PeerId,
+    },
     /// Subscribe to an attestation subnet until `until`; `long_lived` ones are advertised
     /// in the ENR and metadata.
     SubscribeSubnet {
@@ -993,6 +997,12 @@ impl<E: EthSpec> NetworkService<E> {
                         id,
                         error: "not connected".into(),
                     });
+                }
+            }
+            NetworkCommand::RefreshStatus { peer } => {
+                if self.peers.is_connected(&peer) {
+                    let status = (self.status)();
+                    self.send_request(peer, None, Request::Status(status));
                 }
             }
             NetworkCommand::Respond { id, response } => {

@@ -3,14 +3,16 @@
 //! sync to import); the workers report each gossip outcome (ACCEPT, REJECT or IGNORE) back to
 //! gossipsub, penalise peers whose messages the spec says to REJECT, and answer requests. The
 //! router also checks each peer's Status against our chain (irrelevant peers are sent away),
-//! runs the first form of sync ([`sync`]) and chooses attestation subnets ([`subnets`]).
+//! drives sync (`beacon_sync`: it decides, the router carries out its requests and imports)
+//! and chooses attestation subnets ([`subnets`]).
 
 pub mod serving;
 pub mod subnets;
-pub mod sync;
+mod sync_driver;
 
 use beacon_chain::{AttestationError, BeaconChain, BlockError, GossipAction, OperationError};
 use beacon_processor::{BatchHandler, QueueLengths, Work, WorkSender};
+use beacon_sync::{PeerSyncInfo, SegmentOutcome, SyncManager};
 use eth2_api_types::BeaconCommitteeSubscription;
 use network::rpc::{GoodbyeReason, Request, Response, StatusMessage};
 use network::{
@@ -18,23 +20,34 @@ use network::{
     NetworkSender, PeerAction, PeerId, PubsubMessage,
 };
 use std::sync::Arc;
-use sync::{RequestPurpose, SyncState};
 use tokio::sync::{mpsc, watch};
 use types::signing::compute_fork_digest;
-use types::{Attestation, EthSpec, Hash256, SignedAggregateAndProof, SignedBeaconBlock, Slot};
+use types::{Attestation, EthSpec, Hash256, SignedAggregateAndProof, Slot};
 
 /// Messages from the workers back to the router's task.
 enum RouterMessage {
-    /// Fetch this block by root from this peer.
+    /// Gossip mentioned a block we lack (an unknown parent, an attestation's head): fetch it
+    /// from this peer. The peer has a chain reaching at least `slot`.
     Lookup {
         peer: PeerId,
         root: Hash256,
-        depth: usize,
+        slot: Slot,
     },
-    /// A range batch from `peer` is imported; continue from `next_slot`.
-    RangeDone { peer: PeerId, next_slot: Slot },
-    /// A range batch failed; try elsewhere from `start_slot`.
-    RangeFailed { peer: PeerId, start_slot: Slot },
+}
+
+/// The chain's verdicts on sync's work. Their channel is unbounded but holds little: sync
+/// has at most one segment and a bounded number of lookups with the chain at a time.
+pub(crate) enum SyncResult {
+    Segment {
+        chain: u64,
+        batch: u64,
+        outcome: SegmentOutcome,
+    },
+    Lookup {
+        root: Hash256,
+        outcome: SegmentOutcome,
+        parent: Option<Hash256>,
+    },
 }
 
 /// The node's Status (p2p-interface.md, Status): its fork, finality and head.
@@ -141,6 +154,7 @@ impl<E: EthSpec> ChainHandler<E> {
         &self,
         message_id: MessageId,
         source: PeerId,
+        slot: Slot,
         result: Result<(), AttestationError>,
         topic: &'static str,
     ) {
@@ -151,7 +165,7 @@ impl<E: EthSpec> ChainHandler<E> {
                     let _ = self.router.try_send(RouterMessage::Lookup {
                         peer: source,
                         root,
-                        depth: 0,
+                        slot,
                     });
                 }
                 tracing::trace!(%source, error = %e, topic, "Attestation not accepted");
@@ -168,24 +182,40 @@ impl<E: EthSpec> BatchHandler for ChainHandler<E> {
     fn attestations(&self, batch: Vec<GossipAttestation<E>>) {
         let (meta, items): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|a| ((a.message_id, a.source), (*a.attestation, Some(a.subnet))))
+            .map(|a| {
+                let slot = a.attestation.data.slot;
+                (
+                    (a.message_id, a.source, slot),
+                    (*a.attestation, Some(a.subnet)),
+                )
+            })
             .unzip();
         let results = self.chain.batch_process_unaggregated_attestations(items);
-        for ((message_id, source), result) in meta.into_iter().zip(results) {
-            self.attestation_outcome(message_id, source, result.map(|_| ()), "beacon_attestation");
+        for ((message_id, source, slot), result) in meta.into_iter().zip(results) {
+            self.attestation_outcome(
+                message_id,
+                source,
+                slot,
+                result.map(|_| ()),
+                "beacon_attestation",
+            );
         }
     }
 
     fn aggregates(&self, batch: Vec<GossipAggregate<E>>) {
         let (meta, items): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|a| ((a.message_id, a.source), *a.aggregate))
+            .map(|a| {
+                let slot = a.aggregate.message.aggregate.data.slot;
+                ((a.message_id, a.source, slot), *a.aggregate)
+            })
             .unzip();
         let results = self.chain.batch_process_aggregated_attestations(items);
-        for ((message_id, source), result) in meta.into_iter().zip(results) {
+        for ((message_id, source, slot), result) in meta.into_iter().zip(results) {
             self.attestation_outcome(
                 message_id,
                 source,
+                slot,
                 result.map(|_| ()),
                 "beacon_aggregate_and_proof",
             );
@@ -213,7 +243,8 @@ struct Router<E: EthSpec> {
     globals: Arc<NetworkGlobals>,
     processor: WorkSender<ChainHandler<E>>,
     handler: Arc<ChainHandler<E>>,
-    sync: SyncState,
+    sync: SyncManager<E>,
+    sync_results: mpsc::UnboundedSender<SyncResult>,
     subnets: subnets::SubnetService,
     messages: mpsc::Sender<RouterMessage>,
 }
@@ -231,6 +262,7 @@ pub fn spawn<E: EthSpec>(
         task: network_task,
     } = handles;
     let (messages, mut messages_rx) = mpsc::channel(1024);
+    let (sync_results, mut sync_results_rx) = mpsc::unbounded_channel();
     let (subscriptions, mut subscriptions_rx) =
         mpsc::channel::<Vec<BeaconCommitteeSubscription>>(256);
     let handler = Arc::new(ChainHandler {
@@ -246,16 +278,21 @@ pub fn spawn<E: EthSpec>(
         globals: globals.clone(),
         processor,
         handler,
-        sync: SyncState::default(),
+        sync: SyncManager::default(),
+        sync_results,
         subnets: subnets::SubnetService::default(),
         messages,
     };
     let task = tokio::spawn(async move {
+        let mut sync_tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        sync_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 Some(event) = events.recv() => router.on_network_event(event),
                 Some(message) = messages_rx.recv() => router.on_message(message),
+                Some(result) = sync_results_rx.recv() => router.on_sync_result(result),
                 Some(subs) = subscriptions_rx.recv() => router.on_subscriptions(subs),
+                _ = sync_tick.tick() => router.on_sync_tick(),
                 _ = shutdown.wait_for(|stop| *stop) => break,
                 else => break,
             }
@@ -275,12 +312,9 @@ impl<E: EthSpec> Router<E> {
         match event {
             NetworkEvent::PeerConnected(_) => {}
             NetworkEvent::PeerDisconnected(peer) => {
-                if self.sync.peer_disconnected(&peer) {
-                    let start = self.chain.head_slot() + 1;
-                    let next = self.sync.range_failed(peer, start);
-                    self.send_sync_request(next);
-                }
-                self.update_sync_state();
+                let local = self.local_status();
+                self.sync.peer_disconnected(&peer, &local);
+                self.run_sync_actions();
             }
             NetworkEvent::Status { peer, status } => self.on_status(peer, status),
             NetworkEvent::Gossip {
@@ -309,16 +343,12 @@ impl<E: EthSpec> Router<E> {
             }
             NetworkEvent::Response { peer, id, response } => self.on_response(peer, id, response),
             NetworkEvent::RequestFailed { peer, id, error } => {
-                match self.sync.take_request(id) {
-                    Some((_, RequestPurpose::Range { start_slot, .. })) => {
-                        tracing::debug!(%peer, %error, "Range request failed");
-                        let next = self.sync.range_failed(peer, start_slot);
-                        self.send_sync_request(next);
-                    }
-                    Some((_, RequestPurpose::Lookup { root, .. })) => self.sync.lookup_done(&root),
-                    None => {}
+                if self.sync.owns_request(id) {
+                    tracing::debug!(%peer, %error, "Sync request failed");
+                    let local = self.local_status();
+                    self.sync.on_request_failed(peer, id, &local);
+                    self.run_sync_actions();
                 }
-                self.update_sync_state();
             }
         }
     }
@@ -350,192 +380,45 @@ impl<E: EthSpec> Router<E> {
                 return;
             }
         }
-        let next = self.sync.on_status(
-            peer,
-            status.head_slot,
-            status.finalized_epoch,
-            ours.head_slot,
-        );
-        if let Some(sync::SyncRequest {
-            request: Request::BlocksByRange(r),
-            ..
-        }) = &next
-        {
-            tracing::info!(%peer, from_slot = r.start_slot, peer_head = status.head_slot, "Syncing from a peer ahead of us");
-        }
-        self.send_sync_request(next);
-        self.update_sync_state();
-    }
-
-    fn send_sync_request(&mut self, request: Option<sync::SyncRequest>) {
-        if let Some(sync::SyncRequest { peer, id, request }) = request {
-            self.network
-                .send(NetworkCommand::SendRequest { peer, id, request });
-        }
-    }
-
-    fn update_sync_state(&self) {
-        let head = self.chain.head_slot();
-        let behind = self
-            .sync
-            .best_peer_head()
-            .is_some_and(|best| best > head + E::slots_per_epoch());
-        self.globals.set_syncing(self.sync.is_syncing() && behind);
+        let info = PeerSyncInfo {
+            head_slot: status.head_slot,
+            head_root: status.head_root,
+            finalized_epoch: status.finalized_epoch,
+            finalized_root: status.finalized_root,
+        };
+        let local = self.local_status();
+        self.sync.add_peer(peer, info, &local);
+        self.run_sync_actions();
     }
 
     fn on_response(&mut self, peer: PeerId, id: u64, response: Response<E>) {
-        let Some((_, purpose)) = self.sync.take_request(id) else {
+        if !self.sync.owns_request(id) {
             return;
-        };
-        let blocks = match response {
-            Response::Blocks(blocks) => blocks,
-            Response::Error {
-                code,
-                message,
-                blocks,
-            } => {
-                tracing::debug!(%peer, ?code, %message, "Peer answered a block request with an error");
-                blocks
-            }
-            _ => Vec::new(),
-        };
-        match purpose {
-            RequestPurpose::Range { start_slot, count } => {
-                self.import_range(peer, start_slot, count, blocks)
-            }
-            RequestPurpose::Lookup { root, depth } => {
-                self.sync.lookup_done(&root);
-                self.import_lookup(peer, root, depth, blocks)
-            }
         }
-    }
-
-    fn import_range(
-        &mut self,
-        peer: PeerId,
-        start_slot: Slot,
-        count: u64,
-        blocks: Vec<Arc<SignedBeaconBlock<E>>>,
-    ) {
-        let chain = self.chain.clone();
-        let network = self.network.clone();
-        let messages = self.messages.clone();
-        let end = start_slot + count;
-        let queued = self.processor.send(Work::ChainSegment(Box::new(move || {
-            let mut previous_slot = None;
-            for block in blocks {
-                let slot = block.message.slot;
-                // In range and strictly ascending, as the spec requires of the responder.
-                if slot < start_slot || slot >= end || previous_slot.is_some_and(|p| slot <= p) {
-                    network.send(NetworkCommand::ReportPeer {
-                        peer,
-                        action: PeerAction::LowTolerance,
-                        reason: "blocks out of range or order",
-                    });
-                    let _ = messages.try_send(RouterMessage::RangeFailed { peer, start_slot });
-                    return;
-                }
-                previous_slot = Some(slot);
-                match chain.process_block(block) {
-                    Ok(_) | Err(BlockError::BlockIsAlreadyKnown(_)) => {}
-                    Err(BlockError::WouldRevertFinalizedSlot { .. }) => {}
-                    Err(BlockError::ParentUnknown(parent)) => {
-                        // We are on another branch: fetch the missing parent chain by root.
-                        let _ = messages.try_send(RouterMessage::Lookup { peer, root: parent, depth: 0 });
-                        let _ = messages.try_send(RouterMessage::RangeDone { peer, next_slot: end });
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::info!(%peer, slot, error = %e, "Peer sent an invalid block while syncing");
-                        if e.gossip_action() == GossipAction::Reject {
-                            network.send(NetworkCommand::ReportPeer {
-                                peer,
-                                action: PeerAction::LowTolerance,
-                                reason: "invalid block in a range response",
-                            });
-                        }
-                        let _ = messages.try_send(RouterMessage::RangeFailed { peer, start_slot });
-                        return;
-                    }
-                }
+        let local = self.local_status();
+        match response {
+            Response::Blocks(blocks) => self.sync.on_blocks_response(peer, id, blocks, &local),
+            Response::Error { code, message, .. } => {
+                // A partial answer ending in an error is not an answer: retry elsewhere.
+                tracing::debug!(%peer, ?code, %message, "Peer answered a sync request with an error");
+                self.sync.on_request_failed(peer, id, &local);
             }
-            let _ = messages.try_send(RouterMessage::RangeDone { peer, next_slot: end });
-        })));
-        if !queued {
-            let next = self.sync.range_failed(peer, start_slot);
-            self.send_sync_request(next);
+            _ => self.sync.on_request_failed(peer, id, &local),
         }
-    }
-
-    fn import_lookup(
-        &mut self,
-        peer: PeerId,
-        root: Hash256,
-        depth: usize,
-        blocks: Vec<Arc<SignedBeaconBlock<E>>>,
-    ) {
-        let chain = self.chain.clone();
-        let network = self.network.clone();
-        let messages = self.messages.clone();
-        self.processor.send(Work::ChainSegment(Box::new(move || {
-            for block in blocks {
-                use tree_hash::TreeHash;
-                if block.message.tree_hash_root() != root {
-                    network.send(NetworkCommand::ReportPeer {
-                        peer,
-                        action: PeerAction::LowTolerance,
-                        reason: "blocks_by_root answered with another block",
-                    });
-                    return;
-                }
-                match chain.process_block(block) {
-                    Ok(_) | Err(BlockError::BlockIsAlreadyKnown(_)) => {}
-                    Err(BlockError::ParentUnknown(parent)) => {
-                        let _ = messages.try_send(RouterMessage::Lookup {
-                            peer,
-                            root: parent,
-                            depth: depth + 1,
-                        });
-                    }
-                    Err(e) => {
-                        tracing::debug!(%peer, ?root, error = %e, "Looked-up block not imported");
-                        if e.gossip_action() == GossipAction::Reject {
-                            network.send(NetworkCommand::ReportPeer {
-                                peer,
-                                action: PeerAction::LowTolerance,
-                                reason: "invalid block in a lookup",
-                            });
-                        }
-                    }
-                }
-            }
-        })));
+        self.run_sync_actions();
     }
 
     fn on_message(&mut self, message: RouterMessage) {
         match message {
-            RouterMessage::Lookup { peer, root, depth } => {
+            RouterMessage::Lookup { peer, root, slot } => {
                 if self.chain.fork_choice().contains_block(&root) {
                     return;
                 }
-                let next = self.sync.lookup(peer, root, depth);
-                self.send_sync_request(next);
-            }
-            RouterMessage::RangeDone { peer, next_slot } => {
-                let next = self
-                    .sync
-                    .range_done(peer, next_slot.max(self.chain.head_slot() + 1));
-                if next.is_none() {
-                    tracing::info!(head_slot = self.chain.head_slot(), "Caught up with peers");
-                }
-                self.send_sync_request(next);
-            }
-            RouterMessage::RangeFailed { peer, start_slot } => {
-                let next = self.sync.range_failed(peer, start_slot);
-                self.send_sync_request(next);
+                let local = self.local_status();
+                self.sync.search_block(root, peer, slot, &local);
+                self.run_sync_actions();
             }
         }
-        self.update_sync_state();
     }
 
     fn on_subscriptions(&mut self, subscriptions: Vec<BeaconCommitteeSubscription>) {
@@ -558,6 +441,7 @@ impl<E: EthSpec> Router<E> {
             PubsubMessage::BeaconBlock(block) => {
                 let chain = self.chain.clone();
                 let messages = self.messages.clone();
+                let slot = block.message.slot;
                 Work::GossipBlock(Box::new(move || {
                     let id = message_id.clone();
                     let mut accepted = false;
@@ -577,7 +461,7 @@ impl<E: EthSpec> Router<E> {
                             let _ = messages.try_send(RouterMessage::Lookup {
                                 peer: source,
                                 root: parent,
-                                depth: 0,
+                                slot,
                             });
                         }
                         Err(e) if !accepted => {

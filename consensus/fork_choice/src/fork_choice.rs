@@ -296,6 +296,23 @@ impl ForkChoice {
         block_root: Hash256,
         state: &BeaconState<E>,
     ) -> Result<(), InvalidBlock> {
+        self.on_block_with_checkpoints(
+            block,
+            block_root,
+            state.current_justified_checkpoint,
+            state.finalized_checkpoint,
+        )
+    }
+
+    /// [`Self::on_block`] given only what it reads of the post-state: its current justified
+    /// and finalized checkpoints (a chain segment's import keeps these, not every state).
+    pub fn on_block_with_checkpoints<E: EthSpec>(
+        &mut self,
+        block: &BeaconBlock<E>,
+        block_root: Hash256,
+        state_justified: Checkpoint,
+        state_finalized: Checkpoint,
+    ) -> Result<(), InvalidBlock> {
         if !self.proto_array.contains_block(&block.parent_root) {
             return Err(InvalidBlock::UnknownParent {
                 parent_root: block.parent_root,
@@ -327,13 +344,10 @@ impl ForkChoice {
             block.slot,
             block_root,
             block.parent_root,
-            state.current_justified_checkpoint,
-            state.finalized_checkpoint,
+            state_justified,
+            state_finalized,
         )?;
-        self.update_checkpoints(
-            &state.current_justified_checkpoint,
-            &state.finalized_checkpoint,
-        );
+        self.update_checkpoints(&state_justified, &state_finalized);
         Ok(())
     }
 

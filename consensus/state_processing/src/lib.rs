@@ -20,7 +20,9 @@ pub mod validator;
 pub mod weak_subjectivity;
 
 pub use errors::StateError;
-pub use per_block_processing::{process_block, BlockProcessingError, VerifySignatures};
+pub use per_block_processing::{
+    process_block, BlockProcessingError, SegmentSignatures, VerifySignatures,
+};
 pub use per_epoch_processing::{process_epoch, EpochProcessingError};
 pub use per_slot_processing::{process_slots, SlotProcessingError};
 pub use state_transition::{state_transition, StateTransitionError};

@@ -330,3 +330,46 @@ pub fn print_log_tails(dir: &std::path::Path, logs: &[String], lines: usize, ski
         }
     }
 }
+
+/// `name` in `dir`, opened for appending, as a child's stdout or stderr.
+pub fn log_file(dir: &std::path::Path, name: &str) -> std::process::Stdio {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(name))
+        .unwrap();
+    std::process::Stdio::from(file)
+}
+
+/// The fork digest of the chain a node's API serves (its genesis fork version and genesis
+/// validators root: phase 0 has no other fork).
+pub fn fork_digest(api: SocketAddr) -> [u8; 4] {
+    let genesis = get_json(api, "/eth/v1/beacon/genesis");
+    let hex_field = |name: &str| {
+        hex::decode(
+            genesis["data"][name]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x"),
+        )
+        .unwrap()
+    };
+    let version: [u8; 4] = hex_field("genesis_fork_version").try_into().unwrap();
+    let root = types::Hash256::from_slice(&hex_field("genesis_validators_root"));
+    types::signing::compute_fork_digest(version, root)
+}
+
+/// A req/resp behaviour for one eth2 method, both directions, for test peers written as
+/// libp2p swarms.
+pub fn rpc_behaviour<E: types::EthSpec>(
+    method: network::rpc::Method,
+) -> libp2p::request_response::Behaviour<network::rpc::Eth2Codec<E>> {
+    libp2p::request_response::Behaviour::with_codec(
+        network::rpc::Eth2Codec::new(method),
+        [(
+            libp2p::StreamProtocol::new(method.protocol_id()),
+            libp2p::request_response::ProtocolSupport::Full,
+        )],
+        libp2p::request_response::Config::default(),
+    )
+}

@@ -121,25 +121,116 @@ impl SignatureVerifier {
         }
     }
 
-    /// Verify the collected batch (nothing to do in the other modes). The batch is split into
-    /// one chunk per core, each checked as its own random linear combination: the block is
-    /// valid only if every chunk is, and the pairings run in parallel.
+    /// Verify the collected batch (nothing to do in the other modes).
     pub(crate) fn finish(self) -> Result<(), BlockProcessingError> {
-        use rayon::prelude::*;
-        let chunk_len = self
-            .batch
-            .len()
-            .div_ceil(rayon::current_num_threads().max(1))
-            .max(1);
-        let all_valid = self
-            .batch
-            .par_chunks(chunk_len)
-            .all(|chunk| bls::verify_signature_sets(chunk.iter()));
-        if self.batch.is_empty() || all_valid {
+        if verify_sets_in_parallel(&self.batch) {
             Ok(())
         } else {
             Err(BlockProcessingError::BatchSignatureInvalid)
         }
+    }
+}
+
+/// True if every set is valid (and for none). The sets are split into one chunk per core,
+/// each checked as its own random linear combination, so the pairings run in parallel.
+fn verify_sets_in_parallel(sets: &[SignatureSet<'static>]) -> bool {
+    use rayon::prelude::*;
+    if sets.is_empty() {
+        return true;
+    }
+    let chunk_len = sets
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    sets.par_chunks(chunk_len)
+        .all(|chunk| bls::verify_signature_sets(chunk.iter()))
+}
+
+/// The signatures of a chain segment (several consecutive blocks), collected while each block
+/// is processed and verified as one batch at the end: sync's import checks a whole segment's
+/// signatures with one multi-pairing instead of one per block.
+///
+/// Processing never depends on a signature being valid (every other assert is checked as
+/// the block is processed), so collecting first and verifying last reaches the same verdict
+/// as `state_transition` on each block, block by block.
+pub struct SegmentSignatures {
+    verifier: SignatureVerifier,
+    /// Where each block's sets end in the batch.
+    block_ends: Vec<usize>,
+}
+
+impl Default for SegmentSignatures {
+    fn default() -> Self {
+        SegmentSignatures {
+            verifier: SignatureVerifier::new(VerifySignatures::Batch),
+            block_ends: Vec::new(),
+        }
+    }
+}
+
+impl SegmentSignatures {
+    /// `process_block` with the proposer's signature, as [`process_signed_block`], its
+    /// signatures kept for [`Self::verify`]. An error of any other assert is returned at once.
+    pub fn process_signed_block<E: EthSpec>(
+        &mut self,
+        state: &mut BeaconState<E>,
+        signed_block: &SignedBeaconBlock<E>,
+        spec: &ChainSpec,
+    ) -> Result<(), BlockProcessingError> {
+        fill_pubkey_cache(state);
+        let result =
+            check_block_signature(state, signed_block, &mut self.verifier, spec).and_then(|()| {
+                process_block_with(state, &signed_block.message, &mut self.verifier, spec)
+            });
+        // A failed block's sets are dropped: the caller imports only the blocks before it.
+        let start = self.block_ends.last().copied().unwrap_or(0);
+        match result {
+            Ok(()) => {
+                self.block_ends.push(self.verifier.batch.len());
+                Ok(())
+            }
+            Err(e) => {
+                self.verifier.batch.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drop the last processed block's signatures (it failed a check after processing, such
+    /// as its state root): [`Self::verify`] then covers only the blocks before it.
+    pub fn discard_last(&mut self) {
+        self.block_ends.pop();
+        let end = self.block_ends.last().copied().unwrap_or(0);
+        self.verifier.batch.truncate(end);
+    }
+
+    /// How many blocks were processed.
+    pub fn blocks(&self) -> usize {
+        self.block_ends.len()
+    }
+
+    /// How many signature sets were collected.
+    pub fn sets(&self) -> usize {
+        self.verifier.batch.len()
+    }
+
+    /// Verify every collected signature as one batch: `Ok`, or the index (in processing order)
+    /// of the first block with an invalid signature, found block by block when the batch fails.
+    pub fn verify(&self) -> Result<(), usize> {
+        let sets = &self.verifier.batch;
+        if verify_sets_in_parallel(sets) {
+            return Ok(());
+        }
+        let mut start = 0;
+        for (index, &end) in self.block_ends.iter().enumerate() {
+            if !verify_sets_in_parallel(&sets[start..end]) {
+                return Err(index);
+            }
+            start = end;
+        }
+        // Unreachable: a batch of valid sets always verifies, so some block's sets fail.
+        // Blaming the last block keeps the others importable all the same.
+        Err(self.block_ends.len().saturating_sub(1))
     }
 }
 
