@@ -6,6 +6,7 @@
 //!   finalization;
 //! - [`block_verification`]: the `beacon_block` gossip rules and block import;
 //! - [`chain_segment`]: import of consecutive blocks from sync, their signatures in one batch;
+//! - [`historical_blocks`]: backfill of the blocks before a checkpoint anchor;
 //! - [`attestation_verification`]: the attestation and aggregate gossip rules, fork choice
 //!   votes and the pool;
 //! - [`block_production`]: blocks and attestation data for our validators;
@@ -25,6 +26,7 @@ pub mod chain_segment;
 pub mod errors;
 pub mod events;
 pub mod harness;
+pub mod historical_blocks;
 mod metrics;
 mod observed;
 pub mod operation_verification;
@@ -39,6 +41,7 @@ pub use block_verification::{GossipVerifiedBlock, ImportTimings};
 pub use chain_segment::{ChainSegmentResult, SegmentTimings};
 pub use errors::{AttestationError, BeaconChainError, BlockError, GossipAction};
 pub use events::{ChainEvent, EventHandler};
+pub use historical_blocks::{HistoricalBlockError, HistoricalImport};
 pub use operation_verification::OperationError;
 pub use slot_clock::{ManualSlotClock, SlotClock, SystemTimeSlotClock};
 

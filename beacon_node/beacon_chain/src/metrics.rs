@@ -3,7 +3,7 @@
 
 use crate::block_verification::ImportTimings;
 use crate::chain_segment::SegmentTimings;
-use metrics::{Histogram, IntCounter, IntCounterVec};
+use metrics::{Histogram, HistogramVec, IntCounter, IntCounterVec};
 use std::sync::LazyLock;
 
 static BLOCKS_IMPORTED: LazyLock<IntCounter> = LazyLock::new(|| {
@@ -98,10 +98,11 @@ static SEGMENT_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
         "Chain segment import (sync): state transitions, one signature batch, fork choice, one database write, head",
     )
 });
-static SEGMENT_SIGNATURE_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
-    metrics::duration_histogram(
-        "beacon_chain_segment_signature_seconds",
-        "Chain segment import: verifying the segment's signatures as one batch",
+static SEGMENT_PART_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    metrics::duration_histogram_vec(
+        "beacon_chain_segment_part_seconds",
+        "Chain segment import, by part: state_transition, signatures (one batch), fork_choice, database (one write), head",
+        &["part"],
     )
 });
 
@@ -114,5 +115,15 @@ pub(crate) fn observe_segment(imported: usize, timings: &SegmentTimings) {
         + timings.store_write
         + timings.head;
     SEGMENT_SECONDS.observe(total.as_secs_f64());
-    SEGMENT_SIGNATURE_SECONDS.observe(timings.signatures.as_secs_f64());
+    for (part, seconds) in [
+        ("state_transition", timings.state_transition),
+        ("signatures", timings.signatures),
+        ("fork_choice", timings.fork_choice),
+        ("database", timings.store_write),
+        ("head", timings.head),
+    ] {
+        SEGMENT_PART_SECONDS
+            .with_label_values(&[part])
+            .observe(seconds.as_secs_f64());
+    }
 }

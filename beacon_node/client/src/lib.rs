@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::StoreConfig;
 use tokio::sync::watch;
+use tree_hash::TreeHash;
 use types::{BeaconState, ChainSpec, EthSpec, SignedBeaconBlock};
 
 /// Where the chain starts when the database holds none.
@@ -25,6 +26,12 @@ pub enum GenesisSource {
     Checkpoint {
         state: Vec<u8>,
         block: Vec<u8>,
+        wss_checkpoint: Option<types::Checkpoint>,
+    },
+    /// A finalized checkpoint fetched from a trusted beacon node's REST API (SSZ): its block
+    /// (`/eth/v2/beacon/blocks/finalized`) and that block's post-state.
+    CheckpointUrl {
+        url: String,
         wss_checkpoint: Option<types::Checkpoint>,
     },
     /// None: the network has no genesis state yet.
@@ -144,18 +151,84 @@ fn build_chain<E: EthSpec>(config: &ClientConfig) -> Result<BeaconChain<E>, Clie
         } => {
             let state: BeaconState<E> = decode("the checkpoint state", state)?;
             let block: SignedBeaconBlock<E> = decode("the checkpoint block", block)?;
-            let time = state.genesis_time;
-            let clock = clock(time);
-            match wss_checkpoint {
-                Some(ws) => check_weak_subjectivity(&*clock, &state, ws, &spec)?,
-                None => tracing::warn!(
-                    "Starting from a checkpoint that no --wss-checkpoint vouches for: make sure it came from a source you trust"
-                ),
-            }
-            BeaconChain::from_anchor(store, spec.clone(), clock, block, state)?
+            start_from_checkpoint(store, &spec, clock, block, state, *wss_checkpoint)?
+        }
+        GenesisSource::CheckpointUrl {
+            url,
+            wss_checkpoint,
+        } => {
+            // On the blocking pool: the runtime's handle can wait for the download here.
+            let (block, state) =
+                tokio::runtime::Handle::current().block_on(fetch_checkpoint::<E>(url))?;
+            start_from_checkpoint(store, &spec, clock, block, state, *wss_checkpoint)?
         }
     };
     Ok(chain)
+}
+
+/// A chain anchored at a finalized checkpoint block and its post-state.
+fn start_from_checkpoint<E: EthSpec>(
+    store: Arc<ChainStore<E>>,
+    spec: &Arc<types::ChainSpec>,
+    clock: impl Fn(u64) -> Arc<dyn SlotClock>,
+    block: SignedBeaconBlock<E>,
+    state: BeaconState<E>,
+    wss_checkpoint: Option<types::Checkpoint>,
+) -> Result<BeaconChain<E>, ClientError> {
+    let clock = clock(state.genesis_time);
+    match wss_checkpoint {
+        Some(ws) => check_weak_subjectivity(&*clock, &state, &ws, spec)?,
+        None => tracing::warn!(
+            "Starting from a checkpoint that no --wss-checkpoint vouches for: make sure it came from a source you trust"
+        ),
+    }
+    Ok(BeaconChain::from_anchor(
+        store,
+        spec.clone(),
+        clock,
+        block,
+        state,
+    )?)
+}
+
+/// The finalized block of the beacon node at `url` and its post-state, checked against
+/// each other (the state's root is the block's `state_root`).
+async fn fetch_checkpoint<E: EthSpec>(
+    url: &str,
+) -> Result<(SignedBeaconBlock<E>, BeaconState<E>), ClientError> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        ClientError::Genesis(format!("checkpoint sync from {url}: {what}: {e}"))
+    };
+    let api =
+        beacon_api_client::BeaconNodeHttpClient::new(url, std::time::Duration::from_secs(300))
+            .map_err(|e| fail("the URL", &e))?;
+    tracing::info!(%url, "Fetching the finalized block for checkpoint sync");
+    let bytes = api
+        .get_ssz_bytes("/eth/v2/beacon/blocks/finalized")
+        .await
+        .map_err(|e| fail("the finalized block", &e))?;
+    let block: SignedBeaconBlock<E> = decode("the checkpoint block", &bytes)?;
+    let slot = block.message.slot;
+    tracing::info!(slot, state_root = ?block.message.state_root, "Fetching the checkpoint state");
+    let bytes = api
+        .get_ssz_bytes(&format!("/eth/v2/debug/beacon/states/{slot}"))
+        .await
+        .map_err(|e| fail("the checkpoint state", &e))?;
+    let state: BeaconState<E> = decode("the checkpoint state", &bytes)?;
+    let state_root = state.tree_hash_root();
+    if state_root != block.message.state_root {
+        return Err(ClientError::Genesis(format!(
+            "checkpoint sync from {url}: the state at slot {slot} has root {state_root:?}, not the finalized block's {:?}",
+            block.message.state_root
+        )));
+    }
+    tracing::info!(
+        slot,
+        block_root = ?block.message.tree_hash_root(),
+        size_mb = bytes.len() / (1 << 20),
+        "Checkpoint fetched"
+    );
+    Ok((block, state))
 }
 
 /// The node's peer-to-peer identity (its key kept under `<datadir>/network`), with the ENR

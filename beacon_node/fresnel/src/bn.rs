@@ -28,9 +28,14 @@ pub struct BnArgs {
     /// Start from a finalized checkpoint: its block (SSZ).
     #[arg(long, requires = "checkpoint_state")]
     checkpoint_block: Option<PathBuf>,
+    /// Start from the finalized checkpoint of the beacon node at this URL (its REST API,
+    /// which you trust): its finalized block and that block's state, as SSZ. History before
+    /// it is then backfilled from peers.
+    #[arg(long, conflicts_with_all = ["checkpoint_state", "interop_validators"])]
+    checkpoint_sync_url: Option<String>,
     /// A weak subjectivity checkpoint, 0xBLOCK_ROOT:EPOCH, from a source you trust: the
     /// checkpoint state must be that checkpoint and within its weak subjectivity period.
-    #[arg(long, requires = "checkpoint_state", value_parser = parse_wss_checkpoint)]
+    #[arg(long, value_parser = parse_wss_checkpoint)]
     wss_checkpoint: Option<types::Checkpoint>,
     /// The REST API's address.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
@@ -134,7 +139,17 @@ impl P2pArgs {
 /// Run the beacon node until SIGINT or SIGTERM.
 pub fn run(args: BnArgs) -> Result<()> {
     let network = args.network.load()?;
+    if args.wss_checkpoint.is_some()
+        && args.checkpoint_state.is_none()
+        && args.checkpoint_sync_url.is_none()
+    {
+        bail!("--wss-checkpoint checks a checkpoint start: give --checkpoint-sync-url or --checkpoint-state with --checkpoint-block");
+    }
     let genesis = match (&args.interop_validators, &args.checkpoint_state, &args.checkpoint_block) {
+        (None, None, None) if args.checkpoint_sync_url.is_some() => GenesisSource::CheckpointUrl {
+            url: args.checkpoint_sync_url.clone().unwrap_or_default(),
+            wss_checkpoint: args.wss_checkpoint,
+        },
         (Some(validators), None, None) => GenesisSource::Interop {
             validators: *validators,
             genesis_time: args.genesis_time.unwrap_or(0),
@@ -150,7 +165,7 @@ pub fn run(args: BnArgs) -> Result<()> {
                 network: network.name.clone(),
             },
         },
-        _ => bail!("choose one start: the network's genesis, --interop-validators, or --checkpoint-state with --checkpoint-block"),
+        _ => bail!("choose one start: the network's genesis, --interop-validators, --checkpoint-sync-url, or --checkpoint-state with --checkpoint-block"),
     };
     let datadir = match args.datadir {
         Some(dir) => dir,

@@ -6,14 +6,18 @@
 //!   as soon as its first batch is imported, and on restart resumes from its stored head (not
 //!   from genesis), reaches A's head and finalized checkpoint, then follows A by gossip;
 //! - node B2 starts empty with two static peers, A and a peer C written here that claims A's
-//!   chain and serves A's blocks, except one with a forged signature in its first answer:
-//!   B2 completes from A, penalises C, and holds A's block where C's forgery was.
+//!   chain and serves A's blocks, each answer with one block's signature forged. B2 reaches
+//!   A only through a relay that opens once C has been asked for blocks, so C is always
+//!   asked: B2 completes from A, penalises C, and holds A's blocks where C's forgeries were;
+//! - node D starts from A's finalized checkpoint (`--checkpoint-sync-url`), follows A's head
+//!   and backfills to genesis: afterwards `/eth/v1/beacon/blocks/{slot}` on D equals A's
+//!   for every slot up to A's finalized one.
 //!
 //! Waiting is on event streams and the API, each bounded by a liveness limit.
 
 mod common;
 
-use common::{free_port, get_json, http_exchange, kill_9, EventStream, Guard};
+use common::{free_port, get_json, http_exchange, kill_9, EventStream, GatedRelay, Guard};
 use futures::StreamExt;
 use libp2p::request_response;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
@@ -24,7 +28,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use types::{Hash256, MinimalEthSpec as E, SignedBeaconBlock};
 
@@ -58,6 +62,18 @@ impl Net {
 
     /// A `fresnel bn` on the testnet; `peers` are its boot ENRs or static addresses.
     fn start_bn(&self, name: &str, http_port: u16, metrics_port: u16, peers: Peers) -> Child {
+        self.start_bn_with(name, http_port, metrics_port, peers, &[])
+    }
+
+    /// [`Self::start_bn`] with more flags.
+    fn start_bn_with(
+        &self,
+        name: &str,
+        http_port: u16,
+        metrics_port: u16,
+        peers: Peers,
+        extra: &[&str],
+    ) -> Child {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fresnel"));
         command
             .args(["bn", "--testnet-dir"])
@@ -69,6 +85,7 @@ impl Net {
             .args(["--log-level", "info,beacon_sync=debug,router=debug"])
             .arg("--datadir")
             .arg(self.dir.join(name))
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(self.log(&format!("{name}.log")));
         match peers {
@@ -267,6 +284,42 @@ fn run(net: &Net, logs: &mut Vec<String>) {
 
     // B2 syncs from A and from C, whose first answer holds a forged block.
     corrupt_peer_scenario(net, a, logs);
+
+    // D starts from A's finalized checkpoint, follows the head, and backfills to genesis.
+    checkpoint_sync_scenario(net, a, &a_enr, logs);
+}
+
+fn checkpoint_sync_scenario(net: &Net, a: SocketAddr, a_enr: &str, logs: &mut Vec<String>) {
+    logs.push("d.log".into());
+    let d_port = free_port();
+    let d = api(d_port);
+    let _d = Guard(net.start_bn_with(
+        "d",
+        d_port,
+        free_port(),
+        Peers::BootNode(a_enr),
+        &["--checkpoint-sync-url", &format!("http://{a}")],
+    ));
+    let (anchor_slot, _) = head(d);
+    let mut events = EventStream::open(d, "head", LIVENESS_BOUND);
+    let caught_up = wait_until_heads_match(&mut events, a, d);
+    eprintln!("D started at slot {anchor_slot}, caught up at {caught_up}");
+    // Backfill: wait (on D's head events, bounded) until D has the first block.
+    while common::get(d, "/eth/v1/beacon/blocks/1/root").0 != 200 {
+        let (_, body) = common::get(d, "/eth/v1/beacon/blocks/1");
+        eprintln!("D backfilling: {}", body["message"]);
+        events.wait_for_head();
+    }
+    // Every slot up to the head both held when D caught up (one proposer: no reorgs).
+    let last = caught_up;
+    for slot in 0..=last {
+        let path = format!("/eth/v1/beacon/blocks/{slot}");
+        let (a_status, a_block) = common::get(a, &path);
+        let (d_status, d_block) = common::get(d, &path);
+        assert_eq!(d_status, a_status, "slot {slot}: {d_block}");
+        assert_eq!(d_block["data"], a_block["data"], "slot {slot}");
+    }
+    eprintln!("D holds A's blocks for every slot up to {last}, from a checkpoint at {anchor_slot}");
 }
 
 /// Everything C serves: A's blocks and A's Status, read through A's API.
@@ -321,17 +374,17 @@ fn rpc(method: Method) -> request_response::Behaviour<Eth2Codec<E>> {
 #[derive(Default)]
 struct CStats {
     range_requests: AtomicUsize,
-    forged_slot: AtomicUsize,
+    forged_slots: Mutex<Vec<u64>>,
 }
 
 /// Peer C: listens on `port`, answers Status, MetaData, Ping and Goodbye, and serves range
-/// requests from `served`, forging the signature of one block in its first non-empty answer
-/// (after `ready` says B2 has both its peers, so that A can serve what C spoils). Runs
-/// until `stop`.
+/// requests from `served`, forging the signature of one block in every answer of two or
+/// more blocks (so whatever B2 imports came from A). Its first range request calls `asked`.
+/// Runs until `stop`.
 fn run_peer_c(
     port: u16,
     served: Served,
-    ready: impl Fn() -> bool,
+    asked: impl Fn(),
     stats: &CStats,
     stop: &AtomicBool,
     keypair: libp2p::identity::Keypair,
@@ -362,7 +415,6 @@ fn run_peer_c(
         swarm
             .listen_on(format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap())
             .unwrap();
-        let mut forged = false;
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         use request_response::{Event, Message};
         while !stop.load(Ordering::Relaxed) {
@@ -412,7 +464,9 @@ fn run_peer_c(
                         },
                     ..
                 }) => {
-                    stats.range_requests.fetch_add(1, Ordering::Relaxed);
+                    if stats.range_requests.fetch_add(1, Ordering::Relaxed) == 0 {
+                        asked();
+                    }
                     let end = range.start_slot + range.count;
                     let mut blocks: Vec<_> = served
                         .blocks
@@ -420,19 +474,17 @@ fn run_peer_c(
                         .filter(|b| b.message.slot >= range.start_slot && b.message.slot < end)
                         .cloned()
                         .collect();
-                    if !forged && blocks.len() >= 2 {
+                    if blocks.len() >= 2 {
                         // A real signature over another block: well-formed, invalid here.
-                        while !ready() {
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                        }
                         let victim = blocks.len() / 2;
                         let mut forgery = (*blocks[victim]).clone();
                         forgery.signature = blocks[victim - 1].signature;
                         stats
-                            .forged_slot
-                            .store(forgery.message.slot as usize, Ordering::Relaxed);
+                            .forged_slots
+                            .lock()
+                            .unwrap()
+                            .push(forgery.message.slot);
                         blocks[victim] = Arc::new(forgery);
-                        forged = true;
                     }
                     let _ = swarm
                         .behaviour_mut()
@@ -458,11 +510,26 @@ fn corrupt_peer_scenario(net: &Net, a: SocketAddr, logs: &mut Vec<String>) {
     let c_addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/{c_port}/p2p/{c_id}")
         .parse()
         .unwrap();
+    // B2 reaches A through a relay that opens when C is first asked for blocks.
     let a_identity = get_json(a, "/eth/v1/node/identity");
-    let a_addr = a_identity["data"]["p2p_addresses"][0]
+    let a_listen: Multiaddr = a_identity["data"]["p2p_addresses"][0]
         .as_str()
         .unwrap()
-        .to_string();
+        .parse()
+        .unwrap();
+    let a_tcp = a_listen
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+        .expect("A listens on TCP");
+    let relay = GatedRelay::start(SocketAddr::from(([127, 0, 0, 1], a_tcp)));
+    let a_addr = format!(
+        "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+        relay.port,
+        a_identity["data"]["peer_id"].as_str().unwrap()
+    );
 
     let b2_port = free_port();
     let b2 = api(b2_port);
@@ -473,13 +540,8 @@ fn corrupt_peer_scenario(net: &Net, a: SocketAddr, logs: &mut Vec<String>) {
     std::thread::scope(|scope| {
         let stats = &stats;
         let stop = &stop;
-        scope.spawn(move || {
-            let ready = move || {
-                let (status, body) = common::get(b2, "/eth/v1/node/peer_count");
-                status == 200 && number(&body["data"]["connected"]) >= 2
-            };
-            run_peer_c(c_port, served, ready, stats, stop, keypair)
-        });
+        let relay = &relay;
+        scope.spawn(move || run_peer_c(c_port, served, || relay.open(), stats, stop, keypair));
         common::wait_for_listener(SocketAddr::from(([127, 0, 0, 1], c_port)), LIVENESS_BOUND);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _b2 = Guard(net.start_bn(
@@ -494,16 +556,18 @@ fn corrupt_peer_scenario(net: &Net, a: SocketAddr, logs: &mut Vec<String>) {
                 "B2 caught up at slot {caught_up}; C answered {} range requests",
                 stats.range_requests.load(Ordering::Relaxed)
             );
-            let forged_slot = stats.forged_slot.load(Ordering::Relaxed) as u64;
+            let forged_slots = stats.forged_slots.lock().unwrap().clone();
             assert!(
-                forged_slot > 0,
-                "C was asked for blocks and served its forgery"
+                !forged_slots.is_empty(),
+                "C was asked for blocks and served forgeries"
             );
-            assert_eq!(
-                block_root_at(b2, forged_slot),
-                block_root_at(a, forged_slot),
-                "B2 holds A's block where C forged one"
-            );
+            for slot in forged_slots {
+                assert_eq!(
+                    block_root_at(b2, slot),
+                    block_root_at(a, slot),
+                    "B2 holds A's block at slot {slot}, where C forged one"
+                );
+            }
             assert!(
                 metric(
                     b2_metrics,

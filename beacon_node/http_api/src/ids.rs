@@ -172,7 +172,15 @@ impl BlockId {
             BlockId::Root(root) => Ok(*root),
             BlockId::Slot(slot) => match canonical_block_root(chain, *slot)? {
                 Some((root, true)) => Ok(root),
-                _ => Err(ApiError::not_found(format!("no block at slot {slot}"))),
+                _ => match chain.backfill_info() {
+                    Ok(Some(info)) if *slot < info.oldest_block_slot => {
+                        Err(ApiError::not_found(format!(
+                            "block history before slot {} is not here yet (backfill from peers is under way)",
+                            info.oldest_block_slot
+                        )))
+                    }
+                    _ => Err(ApiError::not_found(format!("no block at slot {slot}"))),
+                },
             },
         }
     }

@@ -22,6 +22,7 @@ use libp2p::core::transport::Boxed;
 use libp2p::core::upgrade::{SelectUpgrade, Version};
 use libp2p::gossipsub::{self, MessageAcceptance, MessageId};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
     connection_limits, identify, noise, ping, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
@@ -323,6 +324,23 @@ fn transport(
     )
 }
 
+/// A dial of a static peer that does nothing while we are connected to it or dialling it:
+/// a second connection would be refused by one side or the other (one per peer), and when
+/// the two sides refuse different ones, requests sent on the survivor can go unanswered.
+fn static_peer_dial(addr: &Multiaddr) -> DialOpts {
+    let peer = addr.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+        _ => None,
+    });
+    match peer {
+        Some(peer) => DialOpts::peer_id(peer)
+            .addresses(vec![addr.clone()])
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build(),
+        None => DialOpts::unknown_peer_id().address(addr.clone()).build(),
+    }
+}
+
 fn rpc_behaviour<E: EthSpec>(method: Method) -> Rpc<E> {
     let protocol = StreamProtocol::new(method.protocol_id());
     // The whole exchange: TTFB plus a chunk every RESP_TIMEOUT for block requests.
@@ -447,7 +465,7 @@ impl<E: EthSpec> NetworkService<E> {
             )
         };
         for addr in &config.static_peers {
-            if let Err(e) = swarm.dial(addr.clone()) {
+            if let Err(e) = swarm.dial(static_peer_dial(addr)) {
                 tracing::warn!(%addr, error = %e, "Could not dial a static peer");
             }
         }
@@ -871,6 +889,7 @@ impl<E: EthSpec> NetworkService<E> {
                 }
                 let id = InboundId(self.next_inbound);
                 self.next_inbound += 1;
+                tracing::debug!(%peer, id = id.0, ?request, "Block request received");
                 if self.emit(NetworkEvent::Request { peer, id, request }) {
                     self.pending_inbound.insert(id, (peer, method, channel));
                 } else {
@@ -1006,7 +1025,8 @@ impl<E: EthSpec> NetworkService<E> {
                 }
             }
             NetworkCommand::Respond { id, response } => {
-                if let Some((_, _, channel)) = self.pending_inbound.remove(&id) {
+                if let Some((peer, _, channel)) = self.pending_inbound.remove(&id) {
+                    tracing::debug!(%peer, id = id.0, "Block request answered");
                     self.respond(channel, response);
                 }
             }
@@ -1194,7 +1214,7 @@ impl<E: EthSpec> NetworkService<E> {
                 _ => None,
             });
             if peer.is_none_or(|p| !self.peers.is_connected(&p)) {
-                let _ = self.swarm.dial(addr);
+                let _ = self.swarm.dial(static_peer_dial(&addr));
             }
         }
         self.publish_peers();

@@ -48,6 +48,7 @@ pub(crate) enum SyncResult {
         outcome: SegmentOutcome,
         parent: Option<Hash256>,
     },
+    Backfill(beacon_sync::backfill::BackfillOutcome),
 }
 
 /// The node's Status (p2p-interface.md, Status): its fork, finality and head.
@@ -283,6 +284,13 @@ pub fn spawn<E: EthSpec>(
         subnets: subnets::SubnetService::default(),
         messages,
     };
+    match router.chain.backfill_info() {
+        Ok(Some(info)) => router.sync.start_backfill(info.oldest_block_slot),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not read how far block history reaches; no backfill")
+        }
+    }
     let task = tokio::spawn(async move {
         let mut sync_tick = tokio::time::interval(std::time::Duration::from_secs(1));
         sync_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -388,6 +396,14 @@ impl<E: EthSpec> Router<E> {
         };
         let local = self.local_status();
         self.sync.add_peer(peer, info, &local);
+        // A peer within range sync's tolerance of us is left to gossip, which a quiet network
+        // may never send: its head is looked up by root (a no-op while a range chain runs).
+        if status.head_slot > local.head_slot
+            && !self.chain.fork_choice().contains_block(&status.head_root)
+        {
+            self.sync
+                .search_block(status.head_root, peer, status.head_slot, &local);
+        }
         self.run_sync_actions();
     }
 

@@ -6,6 +6,7 @@
 use crate::{Router, SyncResult};
 use beacon_chain::{BeaconChain, BlockError, ChainSegmentResult, GossipAction};
 use beacon_processor::Work;
+use beacon_sync::backfill::BackfillOutcome;
 use beacon_sync::{Action, LocalStatus, SegmentOutcome};
 use network::NetworkCommand;
 use std::sync::Arc;
@@ -99,6 +100,30 @@ impl<E: EthSpec> Router<E> {
                         });
                     })));
                 }
+                Action::ProcessBackfill { start_slot, blocks } => {
+                    let guard = ReportOnDrop {
+                        results: self.sync_results.clone(),
+                        result: Some(SyncResult::Backfill(BackfillOutcome::Failed)),
+                    };
+                    let chain = self.chain.clone();
+                    self.processor.send(Work::ChainSegment(Box::new(move || {
+                        let outcome = match chain.import_historical_block_batch(&blocks, start_slot)
+                        {
+                            Ok(done) => BackfillOutcome::Imported {
+                                oldest_slot: done.oldest_slot,
+                            },
+                            Err(e) => {
+                                tracing::debug!(error = %e, start_slot, "Backfill blocks refused");
+                                if e.is_peer_fault() {
+                                    BackfillOutcome::Invalid
+                                } else {
+                                    BackfillOutcome::Failed
+                                }
+                            }
+                        };
+                        guard.report(SyncResult::Backfill(outcome));
+                    })));
+                }
                 Action::ProcessLookup { root, peer, block } => {
                     let guard = ReportOnDrop {
                         results: self.sync_results.clone(),
@@ -148,6 +173,7 @@ impl<E: EthSpec> Router<E> {
                 outcome,
                 parent,
             } => self.sync.on_lookup_processed(root, outcome, parent, &local),
+            SyncResult::Backfill(outcome) => self.sync.on_backfill_processed(outcome),
         }
         self.run_sync_actions();
     }

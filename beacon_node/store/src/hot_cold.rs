@@ -6,8 +6,8 @@ use crate::errors::StoreError;
 use crate::kv::{DBColumn, KeyValueOp, KeyValueStore};
 use crate::memory_store::MemoryStore;
 use crate::metadata::{
-    AnchorInfo, OnDiskConfig, Split, StoreConfig, ANCHOR_KEY, CONFIG_KEY, SCHEMA_KEY,
-    SCHEMA_VERSION, SPLIT_KEY,
+    AnchorInfo, BackfillInfo, OnDiskConfig, Split, StoreConfig, ANCHOR_KEY, BACKFILL_KEY,
+    CONFIG_KEY, SCHEMA_KEY, SCHEMA_VERSION, SPLIT_KEY,
 };
 use crate::sled_store::SledStore;
 use crate::summary::HotStateSummary;
@@ -295,6 +295,59 @@ impl<E: EthSpec> HotColdDB<E> {
             return self.cold_state_at(&split, slot);
         }
         Ok(None)
+    }
+
+    /// How far back block history reaches, when it does not reach genesis: a database
+    /// anchored at a checkpoint starts at its anchor block, and backfill moves it back.
+    /// `None` once history is complete (or for a chain started at genesis).
+    pub fn backfill_info(&self) -> Result<Option<BackfillInfo>, StoreError> {
+        let meta = DBColumn::Metadata;
+        if let Some(bytes) = self.kv.get(meta, BACKFILL_KEY)? {
+            let info: BackfillInfo = decode_ssz(meta, BACKFILL_KEY, &bytes)?;
+            return Ok((info.oldest_block_slot > 0).then_some(info));
+        }
+        let Some(anchor) = self.anchor() else {
+            return Ok(None);
+        };
+        let Some(block) = self.get_block(&anchor.block_root)? else {
+            return Ok(None);
+        };
+        Ok((block.message.slot > 0).then_some(BackfillInfo {
+            oldest_block_slot: block.message.slot,
+            oldest_block_parent: block.message.parent_root,
+        }))
+    }
+
+    /// Write blocks from before the oldest one held (verified by the caller: each the parent
+    /// of the next, the newest the parent of the oldest block held), the cold block-root
+    /// index for their slots, and the new extent of history, in one batch.
+    pub fn put_historical_blocks(
+        &self,
+        blocks: &[(Hash256, Arc<SignedBeaconBlock<E>>)],
+        block_root_at: &[(Slot, Hash256)],
+        info: BackfillInfo,
+    ) -> Result<(), StoreError> {
+        let mut ops = Vec::with_capacity(blocks.len() + block_root_at.len() + 1);
+        for (root, block) in blocks {
+            ops.push(KeyValueOp::Put(
+                DBColumn::Block,
+                root.to_vec(),
+                block.as_ssz_bytes(),
+            ));
+        }
+        for (slot, root) in block_root_at {
+            ops.push(KeyValueOp::Put(
+                DBColumn::ColdBlockRoot,
+                slot_key(*slot).to_vec(),
+                root.to_vec(),
+            ));
+        }
+        ops.push(KeyValueOp::Put(
+            DBColumn::Metadata,
+            BACKFILL_KEY.to_vec(),
+            info.as_ssz_bytes(),
+        ));
+        self.kv.write_batch(ops)
     }
 
     /// The finalized block root at `slot` (the latest block at or before it), for slots up to

@@ -11,6 +11,7 @@ pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 pub(crate) const CONFIG_KEY: &[u8] = b"config";
 pub(crate) const SPLIT_KEY: &[u8] = b"split";
 pub(crate) const ANCHOR_KEY: &[u8] = b"anchor";
+pub(crate) const BACKFILL_KEY: &[u8] = b"backfill";
 
 /// How the database is laid out and flushed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,4 +114,15 @@ pub struct AnchorInfo {
     pub state_root: Hash256,
     /// The anchor block's root.
     pub block_root: Hash256,
+}
+
+/// How far back a database anchored at a checkpoint holds block history: blocks at and after
+/// `oldest_block_slot` (every canonical block from there on, with the cold block-root index),
+/// and the root of the block before them. Backfill moves it towards genesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct BackfillInfo {
+    /// The slot of the oldest block held (0: history is complete).
+    pub oldest_block_slot: Slot,
+    /// The root of the block before it, which the next backfilled block must have.
+    pub oldest_block_parent: Hash256,
 }

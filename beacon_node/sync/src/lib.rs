@@ -8,15 +8,19 @@
 //!   checkpoint, then towards their heads; downloads in parallel, imports in order.
 //! - [`lookups`]: blocks fetched by root when gossip mentions one we lack.
 //! - [`batch`]: one batch's life and the shape checks of a range response.
+//! - [`backfill`]: after a checkpoint start, the history before the anchor, newest first,
+//!   while range sync is idle.
 //!
 //! While range sync runs, lookups are not started: the blocks gossip mentions are ahead of
 //! the range and would only be fetched twice.
 
+pub mod backfill;
 pub mod batch;
 pub mod lookups;
 mod metrics;
 pub mod range;
 
+use backfill::{Backfill, BackfillOutcome};
 use batch::BatchId;
 use lookups::{BlockLookups, LookupEnd};
 use network::rpc::Request;
@@ -109,6 +113,12 @@ pub enum Action<E: EthSpec> {
     /// Ask the peer for a fresh Status (its answer comes back through
     /// [`SyncManager::add_peer`]).
     RefreshStatus { peer: PeerId },
+    /// Import blocks from before the oldest held (answered to a range request from
+    /// `start_slot`); report with [`SyncManager::on_backfill_processed`].
+    ProcessBackfill {
+        start_slot: Slot,
+        blocks: Vec<Arc<SignedBeaconBlock<E>>>,
+    },
 }
 
 /// What the node is doing about its peers.
@@ -134,6 +144,7 @@ pub struct SyncManager<E: EthSpec> {
     chain: Option<SyncingChain<E>>,
     next_chain_id: u64,
     lookups: BlockLookups,
+    backfill: Option<Backfill>,
     next_request_id: AppRequestId,
     actions: Vec<Action<E>>,
     /// After a chain failed, the next starts at the next tick, not at once.
@@ -148,6 +159,7 @@ impl<E: EthSpec> Default for SyncManager<E> {
             chain: None,
             next_chain_id: 0,
             lookups: BlockLookups::default(),
+            backfill: None,
             next_request_id: 0,
             actions: Vec::new(),
             hold_off: false,
@@ -187,6 +199,34 @@ impl<E: EthSpec> SyncManager<E> {
         self.peers.values().map(|p| p.head_slot).max()
     }
 
+    /// History is held from `oldest_slot` on (a checkpoint start): fetch what is before.
+    pub fn start_backfill(&mut self, oldest_slot: Slot) {
+        if oldest_slot > 0 {
+            tracing::info!(
+                oldest_slot,
+                "Block history before the checkpoint will be backfilled from peers"
+            );
+            self.backfill = Some(Backfill::new(oldest_slot));
+        }
+    }
+
+    /// The slot block history reaches back to while backfill runs.
+    pub fn backfill_oldest_slot(&self) -> Option<Slot> {
+        self.backfill.as_ref().map(Backfill::oldest_slot)
+    }
+
+    /// The chain's verdict on blocks sent with [`Action::ProcessBackfill`].
+    pub fn on_backfill_processed(&mut self, outcome: BackfillOutcome) {
+        if let Some(backfill) = &mut self.backfill {
+            backfill.on_processed(outcome, &mut self.actions);
+            if backfill.is_complete() {
+                tracing::info!("Backfill complete: block history reaches genesis");
+                self.backfill = None;
+            }
+        }
+        self.request_batches();
+    }
+
     /// What `peer`'s Status said, if it sent one.
     pub fn peer_info(&self, peer: &PeerId) -> Option<&PeerSyncInfo> {
         self.peers.get(peer)
@@ -216,6 +256,9 @@ impl<E: EthSpec> SyncManager<E> {
         let others = self.other_peers(None);
         self.lookups
             .peer_disconnected(peer, &others, &mut self.next_request_id, &mut self.actions);
+        if let Some(backfill) = &mut self.backfill {
+            backfill.peer_disconnected(peer);
+        }
         if let Some(chain) = &mut self.chain {
             chain.peer_disconnected(peer);
             if chain.is_stranded(&self.peers) {
@@ -228,7 +271,9 @@ impl<E: EthSpec> SyncManager<E> {
 
     /// True if `id` is a request the sync manager sent.
     pub fn owns_request(&self, id: AppRequestId) -> bool {
-        self.lookups.owns(id) || self.chain.as_ref().is_some_and(|c| c.owns(id))
+        self.lookups.owns(id)
+            || self.chain.as_ref().is_some_and(|c| c.owns(id))
+            || self.backfill.as_ref().is_some_and(|b| b.owns(id))
     }
 
     /// The blocks a peer sent for one of our requests (range or by root).
@@ -249,6 +294,11 @@ impl<E: EthSpec> SyncManager<E> {
                 &mut self.next_request_id,
                 &mut self.actions,
             );
+            return;
+        }
+        if let Some(backfill) = self.backfill.as_mut().filter(|b| b.owns(id)) {
+            backfill.on_response(peer, id, blocks, &mut self.actions);
+            self.request_batches();
             return;
         }
         let claimed_head = self.peers.get(&peer).map(|p| p.head_slot);
@@ -274,6 +324,11 @@ impl<E: EthSpec> SyncManager<E> {
                 &mut self.next_request_id,
                 &mut self.actions,
             );
+            return;
+        }
+        if let Some(backfill) = self.backfill.as_mut().filter(|b| b.owns(id)) {
+            backfill.on_request_failed(peer, id);
+            self.request_batches();
             return;
         }
         let Some(chain) = &mut self.chain else {
@@ -378,6 +433,9 @@ impl<E: EthSpec> SyncManager<E> {
                 tracing::debug!(%peer, "Range request unanswered past its deadline");
                 self.on_request_failed(peer, id, local);
             }
+            if let Some((peer, id)) = self.backfill.as_ref().and_then(|b| b.expired(deadline)) {
+                self.on_request_failed(peer, id, local);
+            }
         }
         if self.chain.is_none() {
             self.maybe_start_chain(local);
@@ -398,6 +456,14 @@ impl<E: EthSpec> SyncManager<E> {
         self.progress.imported_since = 0;
         let Some(chain) = &self.chain else {
             metrics::set_progress(0, 0.0);
+            if let Some(backfill) = &self.backfill {
+                metrics::set_backfill(backfill.oldest_slot());
+                tracing::info!(
+                    oldest_slot = backfill.oldest_slot(),
+                    peers = self.peers.len(),
+                    "Backfilling block history"
+                );
+            }
             return;
         };
         let target = self
@@ -495,6 +561,9 @@ impl<E: EthSpec> SyncManager<E> {
     fn request_batches(&mut self) {
         if let Some(chain) = &mut self.chain {
             chain.request_batches(&self.peers, &mut self.next_request_id, &mut self.actions);
+        } else if let Some(backfill) = &mut self.backfill {
+            // The head first: backfill only while range sync is idle.
+            backfill.request(&self.peers, &mut self.next_request_id, &mut self.actions);
         }
         self.process_next();
     }

@@ -2,7 +2,7 @@
 
 use crate::range::ChainEnd;
 use crate::SegmentOutcome;
-use metrics::{Gauge, IntCounter, IntCounterVec, IntGauge};
+use metrics::{Gauge, Histogram, IntCounter, IntCounterVec, IntGauge};
 use std::sync::LazyLock;
 
 static DISTANCE: LazyLock<IntGauge> = LazyLock::new(|| {
@@ -38,6 +38,18 @@ static CHAINS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+static BATCH_DOWNLOAD: LazyLock<Histogram> = LazyLock::new(|| {
+    metrics::duration_histogram(
+        "sync_batch_download_seconds",
+        "Range sync batches, from the request to the whole answer (downloads overlap processing)",
+    )
+});
+
+/// A range answer arrived `seconds` after its request.
+pub(crate) fn observe_download(seconds: f64) {
+    BATCH_DOWNLOAD.observe(seconds);
+}
+
 pub(crate) fn observe_segment(outcome: &SegmentOutcome) {
     BLOCKS_IMPORTED.inc_by(outcome.imported() as u64);
     let label = match outcome {
@@ -68,4 +80,15 @@ pub(crate) fn chain_ended(end: ChainEnd) {
     if end != ChainEnd::Failed {
         DISTANCE.set(0);
     }
+}
+
+static BACKFILL_OLDEST: LazyLock<IntGauge> = LazyLock::new(|| {
+    metrics::int_gauge(
+        "sync_backfill_oldest_slot",
+        "The oldest slot block history reaches while backfill runs (0 once complete)",
+    )
+});
+
+pub(crate) fn set_backfill(oldest_slot: u64) {
+    BACKFILL_OLDEST.set(oldest_slot.min(i64::MAX as u64) as i64);
 }

@@ -168,6 +168,7 @@ impl<E: EthSpec> SyncingChain<E> {
                 sent: Instant::now(),
             };
             self.requests.insert(request, id);
+            tracing::debug!(%peer, batch = id, request, "Requesting a batch");
             actions.push(Action::Request {
                 peer,
                 id: request,
@@ -220,9 +221,18 @@ impl<E: EthSpec> SyncingChain<E> {
         let Some(batch) = self.batches.get_mut(&id) else {
             return Ok(true);
         };
-        if !matches!(&batch.state, BatchState::Downloading { request: r, .. } if *r == request) {
+        let BatchState::Downloading {
+            request: r, sent, ..
+        } = &batch.state
+        else {
+            tracing::debug!(%peer, batch = id, request, "Range response for a batch no longer downloading");
+            return Ok(true);
+        };
+        if *r != request {
+            tracing::debug!(%peer, batch = id, request, current = *r, "Range response to a superseded request");
             return Ok(true);
         }
+        crate::metrics::observe_download(sent.elapsed().as_secs_f64());
         match batch.check_response(&blocks, claimed_head) {
             Ok(()) => {
                 batch.state = BatchState::AwaitingProcessing { peer, blocks };

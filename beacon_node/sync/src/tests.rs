@@ -194,7 +194,7 @@ impl Sim {
                         self.sync.on_lookup_processed(root, outcome, parent, &local);
                     }
                     Action::Penalise { peer, action, .. } => self.penalties.push((peer, action)),
-                    Action::RefreshStatus { .. } => {}
+                    Action::RefreshStatus { .. } | Action::ProcessBackfill { .. } => {}
                 }
             }
         }

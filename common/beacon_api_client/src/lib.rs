@@ -205,6 +205,21 @@ impl BeaconNodeHttpClient {
             .await
     }
 
+    /// GET `path` as SSZ (`Accept: application/octet-stream`): the body's bytes.
+    pub async fn get_ssz_bytes(&self, path: &str) -> Result<Vec<u8>, ApiClientError> {
+        let url = self.url_of(path);
+        let request = self
+            .client
+            .get(&url)
+            .header(reqwest::header::ACCEPT, "application/octet-stream");
+        let (url, response) = self.send(url.clone(), request).await?;
+        response
+            .bytes()
+            .await
+            .map(|bytes| bytes.to_vec())
+            .map_err(|source| ApiClientError::Transport { url, source })
+    }
+
     /// `GET /eth/v1/beacon/genesis` (404 before genesis).
     pub async fn get_beacon_genesis(&self) -> Result<GenesisData, ApiClientError> {
         Ok(self

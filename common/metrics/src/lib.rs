@@ -6,7 +6,9 @@
 //! because a metrics mistake must not stop a node.
 
 use prometheus::{Encoder, TextEncoder};
-pub use prometheus::{Gauge, Histogram, HistogramTimer, IntCounter, IntCounterVec, IntGauge};
+pub use prometheus::{
+    Gauge, Histogram, HistogramTimer, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+};
 
 /// Buckets for durations of a few milliseconds to a few seconds (block import and its parts).
 pub const DURATION_BUCKETS: &[f64] = &[
@@ -60,6 +62,19 @@ pub fn duration_histogram(name: &str, help: &str) -> Histogram {
             "invalid_metric_name",
             "invalid",
         ))
+        .expect("valid name")
+    });
+    register(histogram)
+}
+
+/// A histogram of durations in seconds, with labels.
+pub fn duration_histogram_vec(name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+    let opts = prometheus::HistogramOpts::new(name, help).buckets(DURATION_BUCKETS.to_vec());
+    let histogram = HistogramVec::new(opts, labels).unwrap_or_else(|_| {
+        HistogramVec::new(
+            prometheus::HistogramOpts::new("invalid_metric_name", "invalid"),
+            labels,
+        )
         .expect("valid name")
     });
     register(histogram)

@@ -81,13 +81,13 @@ pub fn get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
 /// The node's event stream, read event by event. Each read waits at most `bound` (a liveness
 /// bound: the chain stalled or the node died), never a fixed time.
 pub struct EventStream {
-    lines: Lines<BufReader<TcpStream>>,
+    reader: BufReader<TcpStream>,
+    bound: Duration,
 }
 
 impl EventStream {
     pub fn open(addr: SocketAddr, topics: &str, bound: Duration) -> Self {
         let mut stream = TcpStream::connect(addr).expect("the API accepts connections");
-        stream.set_read_timeout(Some(bound)).unwrap();
         // `topics` comma-separated here; on the wire one `topics=` each, which every client
         // reads (Lodestar reads no other form).
         let query: Vec<String> = topics.split(',').map(|t| format!("topics={t}")).collect();
@@ -98,19 +98,31 @@ impl EventStream {
         )
         .unwrap();
         EventStream {
-            lines: BufReader::new(stream).lines(),
+            reader: BufReader::new(stream),
+            bound,
         }
     }
 
-    /// The next event's topic and data.
+    /// The next event's topic and data. The bound is on the event, not on each read: the
+    /// stream's keep-alive comments would otherwise extend it for ever.
     pub fn next_event(&mut self) -> (String, serde_json::Value) {
+        let deadline = std::time::Instant::now() + self.bound;
         let mut topic = None;
         loop {
-            let line = self
-                .lines
-                .next()
-                .expect("the event stream stays open")
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no event within the liveness bound {:?}",
+                self.bound
+            );
+            self.reader.get_ref().set_read_timeout(Some(left)).unwrap();
+            let mut line = String::new();
+            let read = self
+                .reader
+                .read_line(&mut line)
                 .expect("an event within the liveness bound");
+            assert!(read > 0, "the event stream stays open");
+            let line = line.trim_end_matches(['\r', '\n']);
             if let Some(t) = line.strip_prefix("event:") {
                 topic = Some(t.trim().to_string());
             } else if let Some(data) = line.strip_prefix("data:") {
@@ -372,4 +384,53 @@ pub fn rpc_behaviour<E: types::EthSpec>(
         )],
         libp2p::request_response::Config::default(),
     )
+}
+
+/// A TCP relay on 127.0.0.1 to `target` that holds every connection it accepts until
+/// [`GatedRelay::open`]: it decides *when* a node can reach a real peer, without touching
+/// either (bytes pass through unchanged, so the peer's identity is checked end to end).
+pub struct GatedRelay {
+    pub port: u16,
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl GatedRelay {
+    pub fn start(target: SocketAddr) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let shared = gate.clone();
+        std::thread::spawn(move || {
+            for inbound in listener.incoming().flatten() {
+                let gate = shared.clone();
+                std::thread::spawn(move || {
+                    let (open, opened) = &*gate;
+                    let mut is_open = open.lock().unwrap();
+                    while !*is_open {
+                        is_open = opened.wait(is_open).unwrap();
+                    }
+                    drop(is_open);
+                    let Ok(outbound) = TcpStream::connect(target) else {
+                        return;
+                    };
+                    let pipe = |mut from: TcpStream, mut to: TcpStream| {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                    };
+                    let (in2, out2) = (inbound.try_clone().unwrap(), outbound.try_clone().unwrap());
+                    std::thread::spawn(move || pipe(in2, out2));
+                    pipe(outbound, inbound);
+                });
+            }
+        });
+        GatedRelay { port, gate }
+    }
+
+    /// Let held and later connections through.
+    pub fn open(&self) {
+        let (open, opened) = &*self.gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
 }

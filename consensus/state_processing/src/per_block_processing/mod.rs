@@ -35,8 +35,9 @@ pub use proposer_slashing::process_proposer_slashing;
 pub use randao::process_randao;
 pub use signature_sets::{
     block_proposal_signature_set, deposit_signature_set, exit_signature_set,
-    indexed_attestation_signature_set, proposer_slashing_signature_sets, randao_signature_set,
-    signed_header_signature_set, SignatureSetError,
+    historical_block_proposal_signature_set, indexed_attestation_signature_set,
+    proposer_slashing_signature_sets, randao_signature_set, signed_header_signature_set,
+    SignatureSetError,
 };
 pub use voluntary_exit::process_voluntary_exit;
 

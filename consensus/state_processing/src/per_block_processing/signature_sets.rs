@@ -110,6 +110,21 @@ pub fn block_proposal_signature_set<E: EthSpec>(
     single_signer_set(&signed_block.signature, key, signing_root)
 }
 
+/// The proposer's signature over a block from before `state` (backfill), with the fork of
+/// the block's own epoch as `state` records it and the key from `state`'s registry.
+pub fn historical_block_proposal_signature_set<E: EthSpec>(
+    state: &BeaconState<E>,
+    signed_block: &SignedBeaconBlock<E>,
+    spec: &ChainSpec,
+) -> Result<SignatureSet<'static>, SignatureSetError> {
+    let block = &signed_block.message;
+    let key = signing_key(state, block.proposer_index)?;
+    let epoch = compute_epoch_at_slot::<E>(block.slot);
+    let domain = get_domain(state, spec.domain_beacon_proposer, Some(epoch));
+    let signing_root = compute_signing_root(block, domain);
+    single_signer_set(&signed_block.signature, key, signing_root)
+}
+
 /// The RANDAO reveal of `body`, signed by `proposer_index` over the current epoch (`process_randao`).
 pub fn randao_signature_set<E: EthSpec>(
     state: &BeaconState<E>,
