@@ -278,7 +278,11 @@ pub struct NetworkService<E: EthSpec> {
     commands: mpsc::Receiver<NetworkCommand<E>>,
     pending_inbound: HashMap<InboundId, (PeerId, Method, ResponseChannel<Response<E>>)>,
     next_inbound: u64,
-    outbound: HashMap<OutboundRequestId, (PeerId, Option<AppRequestId>, Method)>,
+    /// Our requests in flight, by method and id: each method's behaviour numbers its own
+    /// requests from 1, so an id alone names one request per method (keyed by id alone,
+    /// a Status answer was once taken for a range request's failure and a range answer
+    /// dropped, stalling sync until its deadline).
+    outbound: HashMap<(Method, OutboundRequestId), (PeerId, Option<AppRequestId>)>,
     subnets: HashMap<u64, (Instant, bool)>,
     metadata: MetaData,
     /// Peers sent a goodbye, to disconnect once it has had time to leave.
@@ -769,7 +773,10 @@ impl<E: EthSpec> NetworkService<E> {
                 error,
                 ..
             } => {
-                let app_id = self.outbound.remove(&request_id).and_then(|(_, id, _)| id);
+                let app_id = self
+                    .outbound
+                    .remove(&(method, request_id))
+                    .and_then(|(_, id)| id);
                 metrics::observe_rpc(method.name(), "outbound", "failed");
                 tracing::debug!(%peer, method = method.name(), %error, "Request failed");
                 let action = match error {
@@ -919,7 +926,10 @@ impl<E: EthSpec> NetworkService<E> {
         method: Method,
         response: Response<E>,
     ) {
-        let app_id = self.outbound.remove(&request_id).and_then(|(_, id, _)| id);
+        let app_id = self
+            .outbound
+            .remove(&(method, request_id))
+            .and_then(|(_, id)| id);
         let outcome = if matches!(response, Response::Error { .. }) {
             "error"
         } else {
@@ -976,7 +986,7 @@ impl<E: EthSpec> NetworkService<E> {
             .rpc(method)
             .send_request(&peer, request);
         metrics::observe_rpc(method.name(), "outbound", "sent");
-        self.outbound.insert(id, (peer, app_id, method));
+        self.outbound.insert((method, id), (peer, app_id));
     }
 
     fn on_command(&mut self, command: NetworkCommand<E>) {
