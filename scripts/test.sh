@@ -33,8 +33,18 @@ if ! scripts/lodestar/install.sh >/dev/null; then
     exit 1
 fi
 
+# The eth1 end-to-end test runs anvil (npm) and judges genesis with the executable spec
+# (eth2spec 1.0.1, PyPI); installing both here makes a missing registry fail loudly.
+step "anvil 1.7.1 (npm) and eth2spec 1.0.1 (PyPI) for the eth1 test (cached)"
+scripts/eth1/install-anvil.sh >/dev/null
+ETH2SPEC_PYTHON="$(scripts/eth1/eth2spec.sh --print-python)"
+export ETH2SPEC_PYTHON
+
 step "unit and integration tests"
 cargo test --workspace --locked
+
+step "the eth2spec genesis judge against lcli's interop genesis"
+LCLI=target/debug/lcli scripts/eth1/spec_genesis_selftest.sh
 
 step "REST API schema check: schemathesis (PyPI, cached) against a live local chain"
 # The local testnet script's own chain (2-second slots, ports picked free), stopped whatever

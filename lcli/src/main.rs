@@ -1,6 +1,7 @@
 //! `lcli`: developer and testnet-coordinator tools (state roots, SSZ pretty-printing, interop
 //! genesis, offline state transitions).
 
+mod eth1;
 mod network;
 mod simulate;
 mod testnet;
@@ -113,6 +114,89 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Deploy the deposit contract (consensus-specs v1.0.1) on an eth1 chain; print its
+    /// address and block, and with --testnet-dir write deposit_contract.txt and
+    /// deploy_block.txt there.
+    DeployDepositContract {
+        #[command(flatten)]
+        eth1: Eth1Args,
+        /// Write deposit_contract.txt and deploy_block.txt into this directory.
+        #[arg(long)]
+        testnet_dir: Option<PathBuf>,
+    },
+    /// Make deposits into the testnet's deposit contract: each verified first, those already
+    /// in the contract skipped (so an interrupted run resumes), and afterwards the contract's
+    /// get_deposit_count and get_deposit_root checked against a tree of its logs.
+    Deposit {
+        #[command(flatten)]
+        eth1: Eth1Args,
+        /// The testnet directory (config.yaml, deposit_contract.txt, deploy_block.txt).
+        #[arg(long)]
+        testnet_dir: PathBuf,
+        /// deposit_data-*.json files (as `fresnel account create-validators` writes them).
+        #[arg(long, required_unless_present = "interop_validators")]
+        deposit_data: Vec<PathBuf>,
+        /// Deposit for the interop validators 0..N instead (publicly known keys).
+        #[arg(long, conflicts_with = "deposit_data")]
+        interop_validators: Option<u64>,
+        /// Send deposits whose signatures do not verify (tests: they enter the tree and add
+        /// no validator, as the spec says).
+        #[arg(long)]
+        allow_invalid_signatures: bool,
+    },
+    /// Write a testnet directory (config.yaml, deposit_contract.txt, deploy_block.txt,
+    /// boot_enr.yaml) in the eth2-networks layout that `fresnel bn --testnet-dir` and other
+    /// clients read. The contract and block come from the directory (as
+    /// deploy-deposit-contract wrote them) unless given.
+    NewTestnet {
+        #[arg(long)]
+        testnet_dir: PathBuf,
+        /// The preset and its defaults: minimal or mainnet (v1.0.1).
+        #[arg(long, default_value = "mainnet", value_parser = ["minimal", "mainnet"])]
+        preset: String,
+        /// KEY=VALUE config overrides, repeatable (e.g. MIN_GENESIS_TIME=..., GENESIS_DELAY=...,
+        /// MIN_GENESIS_ACTIVE_VALIDATOR_COUNT=..., ETH1_FOLLOW_DISTANCE=..., DEPOSIT_CHAIN_ID=...).
+        #[arg(long = "set")]
+        overrides: Vec<String>,
+        #[arg(long)]
+        deposit_contract_address: Option<String>,
+        #[arg(long)]
+        deploy_block: Option<u64>,
+        /// Boot node ENRs for boot_enr.yaml, repeatable.
+        #[arg(long)]
+        boot_enr: Vec<String>,
+    },
+    /// A boot node's key and ENR for a testnet with a genesis state: written into
+    /// --output-dir as `fresnel boot_node --datadir` reads them, the ENR printed (add it to
+    /// the testnet's boot_enr.yaml with --append).
+    GenerateBootnodeEnr {
+        #[arg(long)]
+        testnet_dir: PathBuf,
+        /// The address peers reach the boot node at.
+        #[arg(long)]
+        ip: std::net::Ipv4Addr,
+        #[arg(long, default_value_t = 9000)]
+        udp_port: u16,
+        /// A libp2p port too, if the boot node is a beacon node.
+        #[arg(long)]
+        tcp_port: Option<u16>,
+        #[arg(long)]
+        output_dir: PathBuf,
+        /// Also append the ENR to the testnet's boot_enr.yaml.
+        #[arg(long)]
+        append: bool,
+    },
+    /// Follow the testnet's deposit contract until genesis, as a beacon node does, and write
+    /// the genesis state (into the testnet directory's genesis.ssz by default).
+    Eth1Genesis {
+        #[arg(long)]
+        testnet_dir: PathBuf,
+        #[arg(long)]
+        eth1_endpoint: String,
+        /// Where to write the state (default: <testnet-dir>/genesis.ssz).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Run an in-process chain of interop validators: produce, sign and import blocks and
     /// attestations until the head reaches the first slot of --epochs; print a line per epoch
     /// and a final `finalized_epoch=F justified_epoch=J head_slot=S`.
@@ -139,6 +223,28 @@ enum Command {
         #[arg(long)]
         datadir: Option<PathBuf>,
     },
+}
+
+/// How to reach eth1 and pay for transactions.
+#[derive(clap::Args)]
+struct Eth1Args {
+    /// The eth1 node's JSON-RPC URL.
+    #[arg(long)]
+    eth1_endpoint: String,
+    /// A file holding the paying account's secp256k1 key (hex); default: the node's first
+    /// unlocked account.
+    #[arg(long)]
+    private_key_file: Option<PathBuf>,
+    /// Blocks on top of each transaction's block before it counts as done.
+    #[arg(long, default_value_t = 0)]
+    confirmations: u64,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn main() {
@@ -237,6 +343,73 @@ fn run(cli: Cli) -> Result<()> {
             };
             testnet::insecure_validators(first_index, count, kdf, &dirs)
         }
+        Command::DeployDepositContract { eth1, testnet_dir } => {
+            runtime()?.block_on(eth1::deploy_deposit_contract(
+                &eth1.eth1_endpoint,
+                eth1.private_key_file.as_deref(),
+                eth1.confirmations,
+                testnet_dir.as_deref(),
+            ))
+        }
+        Command::Deposit {
+            eth1,
+            testnet_dir,
+            deposit_data,
+            interop_validators,
+            allow_invalid_signatures,
+        } => {
+            let spec = eth2_config::Eth2NetworkConfig::load_dir(&testnet_dir)
+                .with_context(|| format!("loading {}", testnet_dir.display()))?
+                .spec;
+            let datas = match interop_validators {
+                Some(n) => (0..n)
+                    .map(|i| state_processing::genesis::interop_deposit_data(i, &spec))
+                    .collect(),
+                None => {
+                    let mut all = Vec::new();
+                    for file in &deposit_data {
+                        all.extend(eth1::read_deposit_data_file(file, &spec)?);
+                    }
+                    all
+                }
+            };
+            runtime()?.block_on(eth1::deposit(
+                &eth1.eth1_endpoint,
+                &testnet_dir,
+                datas,
+                eth1.private_key_file.as_deref(),
+                eth1.confirmations,
+                allow_invalid_signatures,
+            ))
+        }
+        Command::NewTestnet {
+            testnet_dir,
+            preset,
+            overrides,
+            deposit_contract_address,
+            deploy_block,
+            boot_enr,
+        } => eth1::new_testnet(
+            &testnet_dir,
+            &preset,
+            &overrides,
+            deposit_contract_address,
+            deploy_block,
+            &boot_enr,
+        ),
+        Command::GenerateBootnodeEnr {
+            testnet_dir,
+            ip,
+            udp_port,
+            tcp_port,
+            output_dir,
+            append,
+        } => eth1::generate_bootnode_enr(&testnet_dir, ip, udp_port, tcp_port, &output_dir, append),
+        Command::Eth1Genesis {
+            testnet_dir,
+            eth1_endpoint,
+            output,
+        } => runtime()?.block_on(eth1::eth1_genesis(&testnet_dir, &eth1_endpoint, output)),
         Command::WriteConfig {
             network,
             overrides,

@@ -182,3 +182,89 @@ fn transition_blocks_reproduces_a_sanity_vector() {
         line_value(&expected, "state_root")
     );
 }
+
+/// `new-testnet` writes a directory the beacon node loads, with the overrides applied; without
+/// a contract it says what to do; `generate-bootnode-enr` needs a genesis state, then writes
+/// the key `fresnel boot_node` reuses and appends the ENR to boot_enr.yaml.
+#[test]
+fn new_testnet_and_bootnode_enr() {
+    let dir = scratch("new-testnet");
+    let _ = std::fs::remove_dir_all(&dir);
+    let tn = dir.join("tn");
+    let tn_str = tn.to_str().expect("utf8");
+    let out = lcli(&[
+        "new-testnet",
+        "--testnet-dir",
+        tn_str,
+        "--preset",
+        "minimal",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lcli deploy-deposit-contract"));
+
+    stdout_of(&lcli(&[
+        "new-testnet",
+        "--testnet-dir",
+        tn_str,
+        "--preset",
+        "minimal",
+        "--deposit-contract-address",
+        "0x1234567890123456789012345678901234567890",
+        "--deploy-block",
+        "7",
+        "--set",
+        "MIN_GENESIS_ACTIVE_VALIDATOR_COUNT=66",
+        "--set",
+        "DEPOSIT_CHAIN_ID=4242",
+    ]));
+    let network = eth2_config::Eth2NetworkConfig::load_dir(&tn).expect("the directory loads");
+    assert_eq!(network.deposit_contract_deploy_block, 7);
+    assert_eq!(network.spec.min_genesis_active_validator_count, 66);
+    assert_eq!(network.spec.deposit_chain_id, 4242);
+    assert_eq!(network.deposit_contract_address[0], 0x12);
+    assert!(network.boot_enrs.is_empty());
+    let bad = lcli(&[
+        "new-testnet",
+        "--testnet-dir",
+        tn_str,
+        "--set",
+        "NOT_A_KEY=1",
+        "--deploy-block",
+        "7",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NOT_A_KEY"));
+
+    let boot_dir = dir.join("boot");
+    let boot_args = [
+        "generate-bootnode-enr",
+        "--testnet-dir",
+        tn_str,
+        "--ip",
+        "127.0.0.1",
+        "--udp-port",
+        "9100",
+        "--output-dir",
+        boot_dir.to_str().expect("utf8"),
+        "--append",
+    ];
+    let out = lcli(&boot_args);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no genesis.ssz"));
+    stdout_of(&lcli(&[
+        "interop-genesis",
+        "--count",
+        "8",
+        "--genesis-time",
+        "1",
+        "--network",
+        tn_str,
+        "-o",
+        tn.join("genesis.ssz").to_str().expect("utf8"),
+    ]));
+    let enr = stdout_of(&lcli(&boot_args)).trim().to_string();
+    assert!(enr.starts_with("enr:"), "{enr}");
+    assert!(boot_dir.join("key").is_file());
+    // The same key again: the same ENR, listed once.
+    assert_eq!(stdout_of(&lcli(&boot_args)).trim(), enr);
+    let network = eth2_config::Eth2NetworkConfig::load_dir(&tn).expect("loads");
+    assert_eq!(network.boot_enrs, vec![enr]);
+}

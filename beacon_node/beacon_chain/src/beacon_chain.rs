@@ -104,6 +104,8 @@ pub struct BeaconChain<E: EthSpec> {
     /// checkpoint moves inside `on_block`, before the head is recomputed, so it cannot tell
     /// the head update that finality is new.
     pub(crate) finalization_handled: Mutex<Epoch>,
+    /// The eth1 follower's votes and deposits for block production (set once at start).
+    pub(crate) eth1: std::sync::OnceLock<Arc<dyn crate::Eth1Source<E>>>,
 }
 
 /// A poisoned lock means a thread panicked while holding it; the data is still the last
@@ -163,7 +165,14 @@ impl<E: EthSpec> BeaconChain<E> {
             pending: Mutex::new(PendingQueue::default()),
             observed_operations: Mutex::new(ObservedOperations::default()),
             finalization_handled: Mutex::new(finalized_epoch),
+            eth1: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Use `source` for block proposals' eth1 votes and deposits (once; later calls are
+    /// ignored and return false).
+    pub fn set_eth1_source(&self, source: Arc<dyn crate::Eth1Source<E>>) -> bool {
+        self.eth1.set(source).is_ok()
     }
 
     /// The current slot by the clock.

@@ -46,6 +46,28 @@ impl<E: EthSpec> BeaconChain<E> {
         self.produce_block_on(head.block_root, &head.state, slot, randao_reveal, graffiti)
     }
 
+    /// The eth1 vote and deposits of a block on `state` (validator.md, "Eth1 Data"): from the
+    /// eth1 follower when there is one; otherwise the state's own eth1 data, which needs no
+    /// deposits unless the state still expects some.
+    fn eth1_vote_and_deposits(
+        &self,
+        state: &BeaconState<E>,
+    ) -> Result<(types::Eth1Data, Vec<types::Deposit>), BeaconChainError> {
+        if let Some(source) = self.eth1.get() {
+            return source
+                .eth1_data_and_deposits(state, &self.spec)
+                .map_err(|e| BeaconChainError::BlockProduction(format!("eth1: {e}")));
+        }
+        let eth1_data = state.eth1_data;
+        if eth1_data.deposit_count > state.eth1_deposit_index {
+            return Err(BeaconChainError::BlockProduction(format!(
+                "the state expects deposits {}..{} and no eth1 source is configured (--eth1-endpoints)",
+                state.eth1_deposit_index, eth1_data.deposit_count
+            )));
+        }
+        Ok((eth1_data, Vec::new()))
+    }
+
     /// Production for a slot the clock has not reached would advance a state through every
     /// slot up to it: a request for slot 2^64-1 must be refused, not computed. One slot of
     /// slack covers a validator client whose clock runs slightly ahead.
@@ -96,15 +118,7 @@ impl<E: EthSpec> BeaconChain<E> {
             )));
         }
 
-        // No eth1 source yet: vote for the state's current eth1 data, which needs no
-        // deposits the node does not have.
-        let eth1_data = state.eth1_data;
-        if eth1_data.deposit_count > state.eth1_deposit_index {
-            return Err(BeaconChainError::BlockProduction(format!(
-                "the state expects deposits {}..{} and no eth1 source is configured",
-                state.eth1_deposit_index, eth1_data.deposit_count
-            )));
-        }
+        let (eth1_data, deposits) = self.eth1_vote_and_deposits(&state)?;
         let attestations = self.op_pool.get_attestations(&state, &self.spec);
         let (proposer_slashings, attester_slashings, voluntary_exits) =
             self.op_pool.get_slashings_and_exits(&state, &self.spec);
@@ -119,7 +133,8 @@ impl<E: EthSpec> BeaconChain<E> {
                 .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
             attestations: VariableList::new(attestations)
                 .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
-            deposits: VariableList::default(),
+            deposits: VariableList::new(deposits)
+                .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
             voluntary_exits: VariableList::new(voluntary_exits)
                 .map_err(|e| BeaconChainError::BlockProduction(format!("{e:?}")))?,
         };

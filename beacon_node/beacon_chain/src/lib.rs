@@ -24,6 +24,7 @@ pub mod builder;
 pub mod caches;
 pub mod chain_segment;
 pub mod errors;
+pub mod eth1_source;
 pub mod events;
 pub mod harness;
 pub mod historical_blocks;
@@ -40,6 +41,7 @@ pub use attestation_verification::{
 pub use block_verification::{GossipVerifiedBlock, ImportTimings};
 pub use chain_segment::{ChainSegmentResult, SegmentTimings};
 pub use errors::{AttestationError, BeaconChainError, BlockError, GossipAction};
+pub use eth1_source::Eth1Source;
 pub use events::{ChainEvent, EventHandler};
 pub use historical_blocks::{HistoricalBlockError, HistoricalImport};
 pub use operation_verification::OperationError;

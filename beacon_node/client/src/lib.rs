@@ -34,8 +34,11 @@ pub enum GenesisSource {
         url: String,
         wss_checkpoint: Option<types::Checkpoint>,
     },
-    /// None: the network has no genesis state yet.
+    /// None: the network has no genesis state yet, and no eth1 endpoint to wait for it on.
     Unknown { network: String },
+    /// The network has no genesis state yet: wait for genesis on the deposit contract
+    /// through the eth1 follower's endpoints (beacon-chain.md, "Genesis").
+    Eth1,
 }
 
 /// The node's configuration.
@@ -53,6 +56,8 @@ pub struct ClientConfig {
     /// Peer-to-peer networking (None: the node runs alone, blocks reach it only through the
     /// REST API).
     pub network: Option<network::NetworkConfig>,
+    /// Follow eth1 for votes, deposits and (with [`GenesisSource::Eth1`]) genesis.
+    pub eth1: Option<eth1::Eth1Config>,
 }
 
 /// Why the node could not start.
@@ -66,6 +71,8 @@ pub enum ClientError {
     Chain(#[from] beacon_chain::BeaconChainError),
     #[error("REST API: {0}")]
     Api(String),
+    #[error("eth1: {0}")]
+    Eth1(String),
     #[error("metrics: {0}")]
     Metrics(String),
     #[error("network identity: {0}")]
@@ -127,8 +134,13 @@ fn build_chain<E: EthSpec>(config: &ClientConfig) -> Result<BeaconChain<E>, Clie
     let chain = match &config.genesis {
         GenesisSource::Unknown { network } => {
             return Err(ClientError::Genesis(format!(
-                "network {network} has no genesis state yet (this node does not follow the deposit contract); use --checkpoint-state/--checkpoint-block or a network with a genesis.ssz"
+                "network {network} has no genesis state yet: give --eth1-endpoints to wait for genesis on the deposit contract, or use --checkpoint-state/--checkpoint-block or a network with a genesis.ssz"
             )))
+        }
+        GenesisSource::Eth1 => {
+            return Err(ClientError::Genesis(
+                "genesis from eth1 is resolved before the chain is built".into(),
+            ))
         }
         GenesisSource::State(bytes) => {
             let state: BeaconState<E> = decode("the genesis state", bytes)?;
@@ -314,6 +326,48 @@ fn check_weak_subjectivity<E: EthSpec>(
     Ok(())
 }
 
+/// The genesis state from the deposit contract, unless the database already holds a chain
+/// (then it is resumed as usual and nothing is waited for).
+async fn eth1_genesis<E: EthSpec>(config: &ClientConfig) -> Result<GenesisSource, ClientError> {
+    let db_path = config.datadir.join("chain_db");
+    let spec = Arc::new(config.spec.clone());
+    if db_path.exists() {
+        let store = ChainStore::<E>::open(&db_path, config.store, spec.clone())?;
+        if BeaconChain::<E>::exists_in_store(&Arc::new(store))? {
+            return Ok(GenesisSource::Eth1);
+        }
+    }
+    let eth1_config = config
+        .eth1
+        .as_ref()
+        .ok_or_else(|| ClientError::Genesis("genesis from eth1 needs --eth1-endpoints".into()))?;
+    let state = eth1::genesis::wait_for_genesis::<E>(eth1_config, &spec, None)
+        .await
+        .map_err(|e| ClientError::Genesis(format!("genesis from eth1: {e}")))?;
+    tracing::info!(
+        genesis_time = state.genesis_time,
+        genesis_validators_root = ?state.genesis_validators_root,
+        validators = state.validators.len(),
+        "Genesis state computed from the deposit contract"
+    );
+    Ok(GenesisSource::State(ssz::Encode::as_ssz_bytes(&state)))
+}
+
+/// The eth1 follower as the chain's source of eth1 votes and deposits.
+struct FollowerSource(Arc<eth1::Eth1Follower>);
+
+impl<E: EthSpec> beacon_chain::Eth1Source<E> for FollowerSource {
+    fn eth1_data_and_deposits(
+        &self,
+        state: &BeaconState<E>,
+        spec: &ChainSpec,
+    ) -> Result<(types::Eth1Data, Vec<types::Deposit>), String> {
+        self.0
+            .eth1_data_and_deposits(state, spec)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// A database is resumed only for the chain the node was asked to run.
 fn check_same_chain(
     genesis: &GenesisSource,
@@ -338,7 +392,10 @@ fn check_same_chain(
 
 impl<E: EthSpec> Client<E> {
     /// Start the node (inside a tokio runtime).
-    pub async fn start(config: ClientConfig) -> Result<Self, ClientError> {
+    pub async fn start(mut config: ClientConfig) -> Result<Self, ClientError> {
+        if matches!(config.genesis, GenesisSource::Eth1) {
+            config.genesis = eth1_genesis::<E>(&config).await?;
+        }
         let config_for_chain = config.clone();
         let chain = tokio::task::spawn_blocking(move || build_chain::<E>(&config_for_chain))
             .await
@@ -356,6 +413,16 @@ impl<E: EthSpec> Client<E> {
             network.clone(),
             shutdown_rx.clone(),
         ))];
+
+        if let Some(eth1_config) = config.eth1.clone() {
+            let store: Arc<dyn eth1::Eth1Store> = chain.store.clone();
+            let follower = Arc::new(
+                eth1::Eth1Follower::new::<E>(eth1_config, &chain.spec, Some(store))
+                    .map_err(|e| ClientError::Eth1(e.to_string()))?,
+            );
+            chain.set_eth1_source(Arc::new(FollowerSource(follower.clone())));
+            tasks.push(tokio::spawn(follower.run(shutdown_rx.clone())));
+        }
 
         let identity = match &network {
             Some(_) => None,

@@ -37,6 +37,11 @@ pub struct BnArgs {
     /// checkpoint state must be that checkpoint and within its weak subjectivity period.
     #[arg(long, value_parser = parse_wss_checkpoint)]
     wss_checkpoint: Option<types::Checkpoint>,
+    /// Eth1 JSON-RPC endpoints, comma-separated, tried in order: the node follows the
+    /// deposit contract for eth1 votes and deposits in its blocks, and waits there for
+    /// genesis when the network has no genesis.ssz.
+    #[arg(long, alias = "eth1-endpoint", value_delimiter = ',')]
+    eth1_endpoints: Vec<String>,
     /// The REST API's address.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     http_address: IpAddr,
@@ -161,6 +166,7 @@ pub fn run(args: BnArgs) -> Result<()> {
         },
         (None, None, None) => match network.genesis_state_bytes.clone() {
             Some(bytes) => GenesisSource::State(bytes),
+            None if !args.eth1_endpoints.is_empty() => GenesisSource::Eth1,
             None => GenesisSource::Unknown {
                 network: network.name.clone(),
             },
@@ -184,13 +190,20 @@ pub fn run(args: BnArgs) -> Result<()> {
     let config = ClientConfig {
         network: Some(network_config),
         datadir,
-        spec: network.spec,
+        spec: network.spec.clone(),
         genesis,
         http_address: (!args.no_http).then_some(SocketAddr::new(args.http_address, args.http_port)),
         metrics_address: args
             .metrics
             .then_some(SocketAddr::new(args.metrics_address, args.metrics_port)),
         store: store_config(args.slots_per_restore_point),
+        eth1: (!args.eth1_endpoints.is_empty()).then(|| {
+            eth1::Eth1Config::new(
+                args.eth1_endpoints.clone(),
+                network.deposit_contract_deploy_block,
+                &network.spec,
+            )
+        }),
         version: format!(
             "Fresnel/v{}/{}",
             env!("CARGO_PKG_VERSION"),
@@ -232,7 +245,16 @@ fn store_config(slots_per_restore_point: u64) -> store::StoreConfig {
 }
 
 async fn serve<E: EthSpec>(config: ClientConfig) -> Result<()> {
-    let client = Client::<E>::start(config).await?;
+    // Start-up may wait for genesis on eth1 for a long time: a signal then stops it (nothing
+    // has been written that must be finished).
+    let client = tokio::select! {
+        client = Client::<E>::start(config) => client?,
+        stop = wait_for_signal() => {
+            stop?;
+            tracing::info!("Stopped before the node started");
+            return Ok(());
+        }
+    };
     // Scripts wait for the "http_api listening" line to know the node is ready, so it comes
     // last. Nobody may be reading stdout any more (a closed pipe): that is no reason to stop.
     use std::io::Write;

@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The beacon node: follows the chain, keeps it on disk, serves the REST API.
-    Bn(bn::BnArgs),
+    Bn(Box<bn::BnArgs>),
     /// The validator client: signs duties for the keys of a validators directory through a
     /// beacon node's REST API.
     Vc(vc::VcArgs),
@@ -57,7 +57,7 @@ fn main() {
         subscriber.init();
     }
     let result = match cli.command {
-        Command::Bn(args) => bn::run(args),
+        Command::Bn(args) => bn::run(*args),
         Command::Vc(args) => vc::run(args),
         Command::BootNode(args) => boot_node::run(args),
         Command::Account(command) => account::run(command),

@@ -25,6 +25,25 @@ pub struct Network {
     pub genesis_state_bytes: Option<Vec<u8>>,
     /// Boot nodes' ENRs from `boot_enr.yaml` and `bootstrap_nodes.txt`.
     pub boot_enrs: Vec<String>,
+    /// The eth1 block the deposit contract was deployed in (`deploy_block.txt` or
+    /// `deposit_contract_block.txt`; 0 when the directory has neither).
+    pub deposit_contract_deploy_block: u64,
+}
+
+/// The deploy block a network directory names, if it names one.
+fn read_deploy_block(dir: &std::path::Path) -> Result<u64> {
+    for name in ["deploy_block.txt", "deposit_contract_block.txt"] {
+        let path = dir.join(name);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return text
+                .trim()
+                .parse()
+                .with_context(|| format!("{}: not a block number", path.display()));
+        }
+    }
+    Ok(0)
 }
 
 /// The boot ENRs a network directory lists: `boot_enr.yaml` (a YAML list) and
@@ -65,6 +84,7 @@ impl NetworkArgs {
                 spec: ChainSpec::minimal(),
                 genesis_state_bytes: None,
                 boot_enrs: Vec::new(),
+                deposit_contract_deploy_block: 0,
             });
         }
         let (name, dir) = match &self.testnet_dir {
@@ -102,6 +122,7 @@ impl NetworkArgs {
             spec,
             genesis_state_bytes,
             boot_enrs,
+            deposit_contract_deploy_block: read_deploy_block(&dir)?,
         })
     }
 }

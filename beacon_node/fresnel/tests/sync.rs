@@ -147,25 +147,6 @@ fn wait_until_heads_match(events: &mut EventStream, a: SocketAddr, b: SocketAddr
     }
 }
 
-/// `text` without terminal colour codes (the node colours its log).
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // ESC [ ... m
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn metric(metrics_port: u16, name: &str) -> f64 {
     let (status, body) = http_exchange(api(metrics_port), "GET", "/metrics", "");
     assert_eq!(status, 200);
@@ -254,7 +235,8 @@ fn run(net: &Net, logs: &mut Vec<String>) {
         finalized(a),
         "B holds A's finalized checkpoint"
     );
-    let log = strip_ansi(&std::fs::read_to_string(dir.join("b.log")).unwrap()[restart_marker..]);
+    let log =
+        common::strip_ansi(&std::fs::read_to_string(dir.join("b.log")).unwrap()[restart_marker..]);
     let starts: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("Range sync started"))

@@ -246,6 +246,11 @@ impl<E: EthSpec> HotColdDB<E> {
         self.kv.flush()
     }
 
+    /// The opaque items of a column in key order (values of [`StoreOp::PutItem`]).
+    pub fn iter_items(&self, column: DBColumn) -> crate::kv::ColumnIter<'_> {
+        self.kv.iter_column(column)
+    }
+
     /// Make every earlier write durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.kv.flush()

@@ -26,11 +26,14 @@ pub enum DBColumn {
     /// The chain's own items: fork-choice snapshot, bookkeeping, operation pool (opaque to
     /// the store).
     ForkChoice = 8,
+    /// The eth1 follower's caches: deposit logs by index (big-endian key), the block cache
+    /// and where the follower got to (opaque to the store).
+    Eth1 = 9,
 }
 
 impl DBColumn {
     /// Every column, in key order.
-    pub const ALL: [DBColumn; 9] = [
+    pub const ALL: [DBColumn; 10] = [
         DBColumn::Metadata,
         DBColumn::Block,
         DBColumn::HotState,
@@ -40,6 +43,7 @@ impl DBColumn {
         DBColumn::ColdStateSlot,
         DBColumn::ColdState,
         DBColumn::ForkChoice,
+        DBColumn::Eth1,
     ];
 
     /// The byte that prefixes this column's keys.

@@ -118,16 +118,23 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(
 }
 
 /// The proof-of-possession result of each deposit. They are independent of the state, so they
-/// are checked up front: in parallel chunks, each chunk as one batch, falling back to single
-/// checks only in a chunk that holds an invalid signature.
+/// are checked up front (see [`verify_deposit_data_signatures`]).
 fn verify_deposit_signatures(deposits: &[Deposit], spec: &ChainSpec) -> Vec<bool> {
+    let datas: Vec<&DepositData> = deposits.iter().map(|d| &d.data).collect();
+    verify_deposit_data_signatures(&datas, spec)
+}
+
+/// Whether each deposit's signature is its pubkey's proof of possession (`process_deposit`'s
+/// `bls.Verify`): in parallel chunks, each chunk as one batch, falling back to single checks
+/// only in a chunk that holds an invalid signature.
+pub fn verify_deposit_data_signatures(datas: &[&DepositData], spec: &ChainSpec) -> Vec<bool> {
     const CHUNK: usize = 128;
-    deposits
+    datas
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
             let sets: Vec<_> = chunk
                 .iter()
-                .map(|d| deposit_signature_set(&d.data, spec).ok())
+                .map(|d| deposit_signature_set(d, spec).ok())
                 .collect();
             let decoded: Vec<_> = sets.iter().flatten().collect();
             if decoded.len() == chunk.len() && bls::verify_signature_sets(decoded.into_iter()) {
