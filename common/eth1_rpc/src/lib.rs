@@ -82,6 +82,9 @@ pub struct TransactionRequest {
     pub value: u128,
     pub data: Vec<u8>,
     pub gas: u64,
+    /// A legacy gas price (None: the node's default, which may fall below the base fee
+    /// once busy blocks raise it, and then the node may drop the transaction).
+    pub gas_price: Option<u128>,
     /// None lets the node choose (sending singly); given when pipelining.
     pub nonce: Option<u64>,
 }
@@ -419,6 +422,9 @@ impl Eth1Client {
         if let Some(nonce) = tx.nonce {
             object["nonce"] = json!(quantity(nonce as u128));
         }
+        if let Some(price) = tx.gas_price {
+            object["gasPrice"] = json!(quantity(price));
+        }
         let value = self.request("eth_sendTransaction", json!([object])).await?;
         parse_fixed::<32>(&value, "transaction hash")
             .map(B256::from)
@@ -433,6 +439,18 @@ impl Eth1Client {
         parse_fixed::<32>(&value, "transaction hash")
             .map(B256::from)
             .map_err(|e| self.junk(e))
+    }
+
+    /// `eth_getTransactionByHash` answered something: the node knows the transaction (mined
+    /// or in its pool).
+    pub async fn transaction_known(&self, hash: B256) -> Result<bool, RpcError> {
+        let value = self
+            .request(
+                "eth_getTransactionByHash",
+                json!([data_hex(hash.as_slice())]),
+            )
+            .await?;
+        Ok(!value.is_null())
     }
 
     /// `eth_getTransactionReceipt`; None while the transaction is not mined.
