@@ -354,29 +354,27 @@ async fn confirm_deposit(
     let client = sender.client;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        match client.receipt(hash).await? {
-            Some(receipt) if !receipt.success => {
+        if let Some(receipt) = client.receipt(hash).await? {
+            if !receipt.success {
                 bail!(
                     "deposit transaction {hash} (nonce {nonce}) reverted in block {}",
                     receipt.block_number
-                )
+                );
             }
-            Some(receipt) => {
-                if confirmations == 0
-                    || client.block_number().await?
-                        >= receipt.block_number.saturating_add(confirmations)
-                {
-                    return Ok(());
-                }
+            let deep_enough = confirmations == 0
+                || client.block_number().await?
+                    >= receipt.block_number.saturating_add(confirmations);
+            if deep_enough {
+                return Ok(());
             }
-            None if !client.transaction_known(hash).await? => {
-                eprintln!("deposit transaction {hash} (nonce {nonce}) was dropped by the node; sending it again");
-                // A nonce already used means it was mined after all: the receipt will say.
-                if let Ok(again) = send_deposit(sender, contract, data, nonce).await {
-                    hash = again;
-                }
+        } else if !client.transaction_known(hash).await? {
+            eprintln!(
+                "deposit transaction {hash} (nonce {nonce}) was dropped by the node; sending it again"
+            );
+            // A nonce already used means it was mined after all: the receipt will say.
+            if let Ok(again) = send_deposit(sender, contract, data, nonce).await {
+                hash = again;
             }
-            None => {}
         }
         if Instant::now() > deadline {
             bail!("deposit transaction {hash} (nonce {nonce}) not mined within 10 minutes: is the eth1 node mining?");
