@@ -226,11 +226,13 @@ impl Eth1Follower {
 
         let logs = crate::logs::deposit_logs(client, &self.config, from, to, held).await?;
 
-        // The block cache covers the newest `block_cache_capacity` blocks up to `to`.
+        // The block cache covers the newest `block_cache_capacity` blocks up to the target:
+        // while catching up on older blocks, only logs are read (no headers).
         let capacity = self.block_cache_capacity as u64;
-        let first_block = from.max(to.saturating_sub(capacity.saturating_sub(1)));
-        let reset_blocks = latest_cached.is_some_and(|b| b.number + 1 != first_block);
-        let mut headers = Vec::with_capacity((to - first_block + 1) as usize);
+        let first_block = from.max(target.saturating_sub(capacity.saturating_sub(1)));
+        let reset_blocks =
+            first_block <= to && latest_cached.is_some_and(|b| b.number + 1 != first_block);
+        let mut headers = Vec::with_capacity(to.saturating_sub(first_block) as usize + 1);
         for number in first_block..=to {
             let header = client
                 .block_by_number(BlockTag::Number(number))

@@ -3,6 +3,8 @@
 
 use crate::block_cache::Eth1Block;
 use safe_arith::SafeArith;
+use std::cmp::Reverse;
+use std::collections::{HashMap, HashSet};
 use types::{BeaconState, ChainSpec, Eth1Data, EthSpec};
 
 /// `compute_time_at_slot` (validator.md): the unix time a slot starts.
@@ -52,25 +54,24 @@ pub fn get_eth1_vote<'a, E: EthSpec>(
         .map(Eth1Block::eth1_data)
         .filter(|data| data.deposit_count >= state.eth1_data.deposit_count)
         .collect();
-    let valid_votes: Vec<&Eth1Data> = state
+    let default_vote = votes_to_consider.last().copied().unwrap_or(state.eth1_data);
+    // `valid_votes`: the period's votes for a candidate, in order. The winner maximises
+    // (count, -first index in valid_votes): the most frequent, ties to the first cast.
+    // Counted in one pass (votes and candidates both run to thousands on mainnet).
+    let candidates: HashSet<&Eth1Data> = votes_to_consider.iter().collect();
+    let mut tally: HashMap<&Eth1Data, (usize, usize)> = HashMap::new();
+    let valid_votes = state
         .eth1_data_votes
         .iter()
-        .filter(|vote| votes_to_consider.contains(vote))
-        .collect();
-    let default_vote = votes_to_consider.last().copied().unwrap_or(state.eth1_data);
-    // max by (count, -first index): the most frequent; among equals, the first cast.
-    let mut best: Option<(usize, usize, Eth1Data)> = None;
-    for (index, vote) in valid_votes.iter().enumerate() {
-        let first = valid_votes.iter().position(|v| v == vote).unwrap_or(index);
-        if first != index {
-            continue;
-        }
-        let count = valid_votes.iter().filter(|v| *v == vote).count();
-        if best.is_none_or(|(best_count, _, _)| count > best_count) {
-            best = Some((count, first, **vote));
-        }
+        .filter(|vote| candidates.contains(vote));
+    for (index, vote) in valid_votes.enumerate() {
+        tally.entry(vote).or_insert((0, index)).0 += 1;
     }
-    best.map(|(_, _, vote)| vote).unwrap_or(default_vote)
+    tally
+        .into_iter()
+        .max_by_key(|(_, (count, first))| (*count, Reverse(*first)))
+        .map(|(vote, _)| *vote)
+        .unwrap_or(default_vote)
 }
 
 /// The eth1 data the state will hold once a block voting `vote` is processed

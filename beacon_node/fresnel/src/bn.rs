@@ -245,12 +245,14 @@ fn store_config(slots_per_restore_point: u64) -> store::StoreConfig {
 }
 
 async fn serve<E: EthSpec>(config: ClientConfig) -> Result<()> {
-    // Start-up may wait for genesis on eth1 for a long time: a signal then stops it (nothing
-    // has been written that must be finished).
+    // Listening from the start: start-up may wait for genesis on eth1 for a long time, and a
+    // signal then stops it (nothing has been written that must be finished); and one that
+    // arrives just after start-up is still seen (a listener made later would miss it, while
+    // tokio's handler, once installed, keeps the default action from ending the process).
+    let mut signals = StopSignals::new()?;
     let client = tokio::select! {
         client = Client::<E>::start(config) => client?,
-        stop = wait_for_signal() => {
-            stop?;
+        _ = signals.wait() => {
             tracing::info!("Stopped before the node started");
             return Ok(());
         }
@@ -266,18 +268,33 @@ async fn serve<E: EthSpec>(config: ClientConfig) -> Result<()> {
         let _ = writeln!(stdout, "http_api listening on http://{addr}");
     }
     let _ = stdout.flush();
-    wait_for_signal().await?;
+    signals.wait().await;
     tracing::info!("Shutting down");
     client.stop().await;
     Ok(())
 }
 
-pub(crate) async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, listened for from the moment this is made.
+pub(crate) struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Installs the handlers (inside a tokio runtime).
+    pub(crate) fn new() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+        })
     }
-    Ok(())
+
+    /// The next SIGINT or SIGTERM (including one that arrived since [`StopSignals::new`]).
+    pub(crate) async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }

@@ -67,6 +67,7 @@ pub fn run(args: BootNodeArgs) -> Result<()> {
     let listen = args.listen_address.unwrap_or(args.enr_address);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        let mut signals = crate::bn::StopSignals::new()?;
         let discovery = network::discovery::Discovery::start(
             identity.enr.clone(),
             identity.enr_key(),
@@ -83,12 +84,10 @@ pub fn run(args: BootNodeArgs) -> Result<()> {
         let _ = writeln!(std::io::stdout(), "{enr}");
         let _ = std::io::stdout().flush();
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         loop {
             tokio::select! {
                 _ = interval.tick() => tracing::info!(table = discovery.table_size(), "Boot node"),
-                _ = tokio::signal::ctrl_c() => break,
-                _ = term.recv() => break,
+                _ = signals.wait() => break,
             }
         }
         tracing::info!("Boot node stopped");

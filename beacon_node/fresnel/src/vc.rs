@@ -76,11 +76,8 @@ pub fn run(args: VcArgs) -> Result<()> {
         let preset = spec
             .type_level_preset()
             .map_err(|e| anyhow::anyhow!("the beacon node's config fits no preset: {e}"))?;
-        let shutdown = async {
-            if let Err(e) = crate::bn::wait_for_signal().await {
-                tracing::error!(error = %e, "signal handling failed; stopping");
-            }
-        };
+        let mut signals = crate::bn::StopSignals::new()?;
+        let shutdown = async move { signals.wait().await };
         match preset {
             EthSpecId::Mainnet => {
                 validator_client::run::<types::MainnetEthSpec>(config, nodes, spec, shutdown).await

@@ -174,3 +174,58 @@ fn adoption_and_deposit_range() {
     state.eth1_deposit_index = 40;
     assert_eq!(expected_deposit_range(&state, &new, &spec), (40, 40));
 }
+
+/// The spec's `max(valid_votes, key=lambda v: (valid_votes.count(v), -valid_votes.index(v)),
+/// default=default_vote)`, transcribed literally, against ours over many vote patterns.
+#[test]
+fn tally_matches_the_specs_literal_max() {
+    let spec = spec();
+    let (_, mut state, _, _) = two_candidates();
+    let start = voting_period_start_time(&state, &spec).unwrap();
+    let count = state.eth1_data.deposit_count;
+    let chain: Vec<Eth1Block> = (0..6)
+        .map(|i| {
+            block(
+                i + 1,
+                start - follow_seconds(&spec) - i,
+                count + i,
+                i as u8 + 10,
+            )
+        })
+        .collect();
+    // Votes drawn from the candidates and from one block that is not a candidate.
+    let stranger = block(99, start, count, 99).eth1_data();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..500 {
+        let len = (seed % 31) as usize;
+        let votes: Vec<Eth1Data> = (0..len)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                match (seed >> 33) % 8 {
+                    7 => stranger,
+                    n => chain[(n % 6) as usize].eth1_data(),
+                }
+            })
+            .collect();
+        state.eth1_data_votes = VariableList::new(votes).unwrap();
+        let considered: Vec<Eth1Data> = chain.iter().map(Eth1Block::eth1_data).collect();
+        let valid: Vec<Eth1Data> = state
+            .eth1_data_votes
+            .iter()
+            .copied()
+            .filter(|v| considered.contains(v))
+            .collect();
+        let literal = valid
+            .iter()
+            .copied()
+            .max_by_key(|v| {
+                let count = valid.iter().filter(|w| *w == v).count();
+                let index = valid.iter().position(|w| w == v).unwrap();
+                (count, std::cmp::Reverse(index))
+            })
+            .unwrap_or(*considered.last().unwrap());
+        assert_eq!(get_eth1_vote(&state, &chain, &spec), literal);
+    }
+}
