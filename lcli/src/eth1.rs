@@ -3,7 +3,7 @@
 //! genesis state from the contract as every beacon node will.
 
 use anyhow::{bail, Context, Result};
-use deposit_contract::{deposit_calldata, deposit_event_topic, DepositLog, WEI_PER_GWEI};
+use deposit_contract::{deposit_calldata, DepositLog, WEI_PER_GWEI};
 use eth1_rpc::{
     address_of, parse_private_key, Address, BlockTag, Eth1Client, LegacyTransaction,
     TransactionRequest, B256,
@@ -294,32 +294,13 @@ fn verify_deposits(datas: &[DepositData], allow_invalid: bool, spec: &ChainSpec)
 /// Every deposit the contract has logged since `deploy_block`, in order.
 pub async fn contract_deposits(
     client: &Eth1Client,
-    contract: Address,
+    spec: &ChainSpec,
     deploy_block: u64,
 ) -> Result<Vec<DepositLog>> {
     let head = client.block_number().await?;
-    let mut logs = Vec::new();
-    let mut start = deploy_block;
-    while start <= head {
-        let end = head.min(start + 9_999);
-        for log in client
-            .logs(contract, deposit_event_topic(), start, end)
-            .await?
-        {
-            let deposit = DepositLog::from_event_data(&log.data, log.block_number)
-                .with_context(|| format!("log {} of block {}", log.log_index, log.block_number))?;
-            if deposit.index != logs.len() as u64 {
-                bail!(
-                    "deposit {} logged when {} was next",
-                    deposit.index,
-                    logs.len()
-                );
-            }
-            logs.push(deposit);
-        }
-        start = end + 1;
-    }
-    Ok(logs)
+    let mut config = eth1::Eth1Config::new(vec![client.url().to_string()], deploy_block, spec);
+    config.log_query_blocks = 10_000;
+    Ok(eth1::deposit_logs(client, &config, deploy_block, head, 0).await?)
 }
 
 /// Sends one deposit with the given nonce.
@@ -412,8 +393,7 @@ pub async fn deposit(
     }
 
     // Resume: deposits already in the contract (the same data, counted) are not sent again.
-    let existing =
-        contract_deposits(&client, contract, network.deposit_contract_deploy_block).await?;
+    let existing = contract_deposits(&client, spec, network.deposit_contract_deploy_block).await?;
     let mut present: HashMap<Hash256, usize> = HashMap::new();
     for log in &existing {
         *present.entry(log.data.tree_hash_root()).or_default() += 1;
@@ -476,7 +456,7 @@ pub async fn deposit(
 
     // The contract's count and root against our own tree of its logs, which must hold
     // every deposit given.
-    let logs = contract_deposits(&client, contract, network.deposit_contract_deploy_block).await?;
+    let logs = contract_deposits(&client, spec, network.deposit_contract_deploy_block).await?;
     let mut tree = DepositTree::new();
     let mut in_contract: HashMap<Hash256, usize> = HashMap::new();
     for log in &logs {

@@ -18,6 +18,7 @@ pub use block_cache::{BlockCache, BlockCacheError, Eth1Block};
 pub use deposit_cache::{DepositCache, DepositCacheError};
 pub use endpoints::{EndpointError, Endpoints};
 pub use follower::{Eth1Error, Eth1Follower};
+pub use logs::deposit_logs;
 pub use persist::{Eth1Store, StoredEth1};
 
 use eth1_rpc::Address;

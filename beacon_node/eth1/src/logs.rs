@@ -9,7 +9,7 @@ use eth1_rpc::Eth1Client;
 /// strictly and checked to be the next deposit after the `held` ones, in block order. A log a
 /// reorg removed, one that is not a `DepositEvent`, a gap or a reordering is an error naming
 /// the endpoint and the log.
-pub(crate) async fn deposit_logs(
+pub async fn deposit_logs(
     client: &Eth1Client,
     config: &Eth1Config,
     from: u64,

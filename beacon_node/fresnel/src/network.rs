@@ -30,22 +30,6 @@ pub struct Network {
     pub deposit_contract_deploy_block: u64,
 }
 
-/// The deploy block a network directory names, if it names one.
-fn read_deploy_block(dir: &std::path::Path) -> Result<u64> {
-    for name in ["deploy_block.txt", "deposit_contract_block.txt"] {
-        let path = dir.join(name);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            return text
-                .trim()
-                .parse()
-                .with_context(|| format!("{}: not a block number", path.display()));
-        }
-    }
-    Ok(0)
-}
-
 /// The boot ENRs a network directory lists: `boot_enr.yaml` (a YAML list) and
 /// `bootstrap_nodes.txt` (one per line, `#` comments).
 pub fn read_boot_enrs(dir: &std::path::Path) -> Result<Vec<String>> {
@@ -122,7 +106,8 @@ impl NetworkArgs {
             spec,
             genesis_state_bytes,
             boot_enrs,
-            deposit_contract_deploy_block: read_deploy_block(&dir)?,
+            deposit_contract_deploy_block: eth2_config::read_deploy_block_if_any(&dir)?
+                .unwrap_or(0),
         })
     }
 }

@@ -86,7 +86,7 @@ pub use config::{
     LoadedConfig, LATER_FORKS,
 };
 pub use config::{KNOWN_KEYS, REQUIRED_KEYS};
-pub use network::{network_dir, Eth2NetworkConfig, BUNDLED_NETWORKS};
+pub use network::{network_dir, read_deploy_block_if_any, Eth2NetworkConfig, BUNDLED_NETWORKS};
 pub use types::{ChainSpec, EthSpecId, PresetBase, SpecEra};
 
 /// Why a config file or network directory could not be loaded.

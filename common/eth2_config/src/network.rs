@@ -185,17 +185,26 @@ fn read_boot_enrs(dir: &Path) -> Result<Vec<String>, ConfigError> {
 
 /// The deposit contract's deploy block from `deploy_block.txt` or `deposit_contract_block.txt`.
 fn read_deploy_block(dir: &Path) -> Result<u64, ConfigError> {
+    read_deploy_block_if_any(dir)?.ok_or_else(|| {
+        bad_file(
+            &dir.join("deploy_block.txt"),
+            "missing (neither deploy_block.txt nor deposit_contract_block.txt exists)",
+        )
+    })
+}
+
+/// The deposit contract's deploy block a network directory names (`deploy_block.txt`, else
+/// `deposit_contract_block.txt`), or `None` when it has neither.
+pub fn read_deploy_block_if_any(dir: &Path) -> Result<Option<u64>, ConfigError> {
     for file in ["deploy_block.txt", "deposit_contract_block.txt"] {
         let path = dir.join(file);
         if let Some(text) = read_optional_text(&path)? {
             let text = text.trim();
             return text
                 .parse::<u64>()
+                .map(Some)
                 .map_err(|_| bad_file(&path, format!("not a decimal block number: {text:?}")));
         }
     }
-    Err(bad_file(
-        &dir.join("deploy_block.txt"),
-        "missing (neither deploy_block.txt nor deposit_contract_block.txt exists)",
-    ))
+    Ok(None)
 }
