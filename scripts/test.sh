@@ -65,6 +65,15 @@ fi
 stop_schema_net
 rm -rf "$SCHEMA_NET"
 
+step "testnet manifests: docker compose and Kubernetes, validated against their schemas (PyPI, cached)"
+scripts/testnet/manifests/validate.sh
+
+step "the metrics check's self-test"
+python3 scripts/testnet/metrics/check-metrics.py --self-test
+
+step "the testnet launcher: 2 Fresnel + 1 Lodestar nodes from a deposit-contract genesis, a kill -9 drill"
+NO_BUILD=1 scripts/testnet/ci-check.sh
+
 step "BLS vectors with the pure-Rust backend (feature pure_rust)"
 BLS_VECTORS_DIR="${FRESNEL_CACHE:-$HOME/.cache/fresnel}/spec-tests/v1.0.1/general/phase0/bls" \
     cargo test --locked -p bls --features pure_rust

@@ -5,6 +5,7 @@ mod eth1;
 mod network;
 mod simulate;
 mod testnet;
+mod testnet_status;
 mod transition;
 
 use anyhow::{Context, Result};
@@ -134,7 +135,7 @@ enum Command {
         #[arg(long)]
         testnet_dir: PathBuf,
         /// deposit_data-*.json files (as `fresnel account create-validators` writes them).
-        #[arg(long, required_unless_present = "interop_validators")]
+        #[arg(long, num_args = 1.., required_unless_present = "interop_validators")]
         deposit_data: Vec<PathBuf>,
         /// Deposit for the interop validators 0..N instead (publicly known keys).
         #[arg(long, conflicts_with = "deposit_data")]
@@ -197,6 +198,12 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// The live health report of a testnet that scripts/testnet/start.sh launched: one screen
+    /// per slot (per node: client, head, justified and finalized checkpoints, peers, sync;
+    /// per epoch: participation and the distance to finality; alerts for conflicting
+    /// finality, forks, stalled or down nodes, participation below 2/3, lost finality), the
+    /// same rows appended to DIR/status.jsonl, and a summary when stopped
+    TestnetStatus(testnet_status::StatusArgs),
     /// Run an in-process chain of interop validators: produce, sign and import blocks and
     /// attestations until the head reaches the first slot of --epochs; print a line per epoch
     /// and a final `finalized_epoch=F justified_epoch=J head_slot=S`.
@@ -415,6 +422,7 @@ fn run(cli: Cli) -> Result<()> {
             overrides,
             output,
         } => testnet::write_config(&network.load()?.spec, &overrides, &output),
+        Command::TestnetStatus(args) => testnet_status::run(args),
         Command::Simulate {
             preset,
             validators,

@@ -46,6 +46,9 @@ mkdir -p "$datadir"
 datadir="$(cd "$datadir" && pwd)"
 
 lodestar="$("$here/install.sh")"
+# Lodestar reads every LODESTAR_* environment variable as a flag (LODESTAR_NODES=1 becomes an
+# unknown --nodes and it exits): none of the caller's may reach it.
+for var in $(compgen -e | grep '^LODESTAR_' || true); do unset "$var"; done
 # The preset comes from the config (PRESET_BASE, else CONFIG_NAME), as Fresnel reads it.
 preset="$(sed -n 's/^PRESET_BASE: *["'\'']\{0,1\}\([a-z]*\).*/\1/p' "$testnet_dir/config.yaml" | head -1)"
 [ -n "$preset" ] || preset="$(sed -n 's/^CONFIG_NAME: *["'\'']\{0,1\}\([a-z]*\).*/\1/p' "$testnet_dir/config.yaml" | head -1)"

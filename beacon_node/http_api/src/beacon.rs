@@ -4,28 +4,14 @@ use crate::error::ApiError;
 use crate::ids::{BlockId, StateId};
 use crate::{blocking_json, Context};
 use beacon_chain::BeaconChain;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use tree_hash::TreeHash;
-use types::{BeaconBlockHeader, Checkpoint, EthSpec, Fork, Hash256, SignedBeaconBlockHeader};
+use types::{BeaconBlockHeader, EthSpec, Fork, Hash256, SignedBeaconBlockHeader};
 use warp::Filter;
 
-use eth2_api_types::GenesisData;
 pub use eth2_api_types::{ChainData, Data, RootData, VersionedData};
-
-#[derive(Serialize)]
-struct FinalityCheckpoints {
-    previous_justified: Checkpoint,
-    current_justified: Checkpoint,
-    finalized: Checkpoint,
-}
-
-#[derive(Serialize)]
-struct HeaderData {
-    root: Hash256,
-    canonical: bool,
-    header: SignedBeaconBlockHeader,
-}
+use eth2_api_types::{FinalityCheckpoints, GenesisData, HeaderData};
 
 #[derive(Deserialize, Default)]
 struct HeadersQuery {

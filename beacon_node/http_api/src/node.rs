@@ -2,7 +2,7 @@
 
 use crate::beacon::Data;
 use crate::{blocking_json, ApiError, Context};
-use eth2_api_types::{SyncingData, VersionData};
+use eth2_api_types::{PeerCount, SyncingData, VersionData};
 use std::sync::Arc;
 use types::EthSpec;
 use warp::http::StatusCode;
@@ -197,15 +197,16 @@ pub fn routes<E: EthSpec>(
                     peers
                         .iter()
                         .filter(|p| p.state.as_api_str() == state)
-                        .count()
-                        .to_string()
+                        .count() as u64
                 };
-                warp::reply::json(&serde_json::json!({"data": {
-                    "disconnected": count("disconnected"),
-                    "connecting": "0",
-                    "connected": count("connected"),
-                    "disconnecting": count("disconnecting"),
-                }}))
+                warp::reply::json(&Data {
+                    data: PeerCount {
+                        disconnected: count("disconnected"),
+                        connecting: 0,
+                        connected: count("connected"),
+                        disconnecting: count("disconnecting"),
+                    },
+                })
             });
     version
         .or(syncing)

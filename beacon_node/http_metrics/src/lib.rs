@@ -6,12 +6,13 @@
 //! scrape arrives rather than pushed on every change: a scrape every few seconds costs less
 //! than updating gauges on every block, and it is never stale.
 
-use beacon_chain::BeaconChain;
+use beacon_chain::{BeaconChain, CanonicalHead};
 use metrics::IntGauge;
 use state_processing::helpers::accessors::get_active_validator_count;
+use state_processing::per_epoch_processing::participation::target_participation;
 use std::net::SocketAddr;
-use std::sync::{Arc, LazyLock};
-use types::EthSpec;
+use std::sync::{Arc, LazyLock, Mutex};
+use types::{EthSpec, Hash256};
 use warp::Filter;
 
 /// Gauges of the chain's position, set at each scrape.
@@ -25,6 +26,8 @@ struct ChainGauges {
     processed_deposits: IntGauge,
     validators: IntGauge,
     active_validators: IntGauge,
+    prev_epoch_target_attesting_gwei: IntGauge,
+    prev_epoch_active_gwei: IntGauge,
 }
 
 static GAUGES: LazyLock<ChainGauges> = LazyLock::new(|| ChainGauges {
@@ -55,7 +58,36 @@ static GAUGES: LazyLock<ChainGauges> = LazyLock::new(|| ChainGauges {
         "beacon_current_active_validators",
         "Validators active in the head state's epoch",
     ),
+    prev_epoch_target_attesting_gwei: metrics::int_gauge(
+        "beacon_participation_prev_epoch_target_attesting_gwei",
+        "Effective balance of the head state's previous-epoch attesters to the correct target",
+    ),
+    prev_epoch_active_gwei: metrics::int_gauge(
+        "beacon_participation_prev_epoch_active_gwei",
+        "Total active balance of the head state (the justification threshold's denominator)",
+    ),
 });
+
+/// The participation of the last head scraped: recomputed only when the head moves, so a
+/// scrape every second costs one attestation walk per block, not per scrape.
+static PARTICIPATION: Mutex<Option<(Hash256, (u64, u64))>> = Mutex::new(None);
+
+/// Previous-epoch target participation of the head state, from the cache when the head is the same.
+fn head_participation<E: EthSpec>(
+    chain: &BeaconChain<E>,
+    head: &CanonicalHead<E>,
+) -> Option<(u64, u64)> {
+    let root = head.block_root;
+    let mut cached = PARTICIPATION.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((cached_root, value)) = *cached {
+        if cached_root == root {
+            return Some(value);
+        }
+    }
+    let value = target_participation(&head.state, head.state.previous_epoch(), &chain.spec).ok()?;
+    *cached = Some((root, value));
+    Some(value)
+}
 
 fn as_gauge(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -89,6 +121,12 @@ fn scrape_chain<E: EthSpec>(chain: &BeaconChain<E>) {
         .set(as_gauge(state.validators.len() as u64));
     let active = get_active_validator_count(state, head_epoch);
     gauges.active_validators.set(as_gauge(active));
+    if let Some((attesting, active)) = head_participation(chain, &head) {
+        gauges
+            .prev_epoch_target_attesting_gwei
+            .set(as_gauge(attesting));
+        gauges.prev_epoch_active_gwei.set(as_gauge(active));
+    }
 }
 
 /// Every metric in the Prometheus text format, with the chain's gauges fresh.
@@ -174,5 +212,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("process_resident_memory_bytes"), "{text}");
+        // Every validator attested to the right target in epoch 3 (the harness's attesters
+        // all vote the canonical head): attesting balance equals the active balance.
+        let active = value("beacon_participation_prev_epoch_active_gwei").expect("active");
+        assert_eq!(active, 64.0 * 32e9, "{text}");
+        assert_eq!(
+            value("beacon_participation_prev_epoch_target_attesting_gwei"),
+            Some(active),
+            "{text}"
+        );
     }
 }

@@ -9,8 +9,9 @@ mod sse;
 pub use sse::{parse_sse_frames, SseFrame};
 
 use eth2_api_types::{
-    AttesterDuty, BeaconCommitteeSubscription, ChainReorgEvent, Data, DutiesResponse, ErrorMessage,
-    GenesisData, HeadEvent, ProposerDuty, SyncingData, ValidatorData, VersionData,
+    AttesterDuty, BeaconCommitteeSubscription, ChainData, ChainReorgEvent, Data, DutiesResponse,
+    ErrorMessage, FinalityCheckpoints, GenesisData, HeadEvent, HeaderData, PeerCount, ProposerDuty,
+    SyncingData, ValidatorData, VersionData,
 };
 use futures_util::{Stream, StreamExt};
 use reqwest::{Response, StatusCode};
@@ -242,6 +243,35 @@ impl BeaconNodeHttpClient {
     pub async fn get_node_syncing(&self) -> Result<SyncingData, ApiClientError> {
         Ok(self
             .get::<Data<SyncingData>>("/eth/v1/node/syncing")
+            .await?
+            .data)
+    }
+
+    /// `GET /eth/v1/beacon/headers/{block_id}` (`head`, a slot, or a 0x-root).
+    pub async fn get_beacon_header(&self, block_id: &str) -> Result<HeaderData, ApiClientError> {
+        Ok(self
+            .get::<ChainData<HeaderData>>(&format!("/eth/v1/beacon/headers/{block_id}"))
+            .await?
+            .data)
+    }
+
+    /// `GET /eth/v1/beacon/states/{state_id}/finality_checkpoints`.
+    pub async fn get_finality_checkpoints(
+        &self,
+        state_id: &str,
+    ) -> Result<FinalityCheckpoints, ApiClientError> {
+        Ok(self
+            .get::<ChainData<FinalityCheckpoints>>(&format!(
+                "/eth/v1/beacon/states/{state_id}/finality_checkpoints"
+            ))
+            .await?
+            .data)
+    }
+
+    /// `GET /eth/v1/node/peer_count`.
+    pub async fn get_peer_count(&self) -> Result<PeerCount, ApiClientError> {
+        Ok(self
+            .get::<Data<PeerCount>>("/eth/v1/node/peer_count")
             .await?
             .data)
     }

@@ -5,7 +5,7 @@
 //! Integers are decimal strings and byte strings 0x-hex, as the API's schema says.
 
 use serde::{Deserialize, Serialize};
-use types::{Epoch, Hash256, PublicKeyBytes, Slot, Validator};
+use types::{Checkpoint, Epoch, Hash256, PublicKeyBytes, SignedBeaconBlockHeader, Slot, Validator};
 
 /// `{"data": …}`, the envelope of most responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +90,36 @@ pub struct GenesisData {
     pub genesis_validators_root: Hash256,
     #[serde(with = "serde_utils::bytes_4_hex")]
     pub genesis_fork_version: [u8; 4],
+}
+
+/// `GET /eth/v1/beacon/states/{state_id}/finality_checkpoints`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalityCheckpoints {
+    pub previous_justified: Checkpoint,
+    pub current_justified: Checkpoint,
+    pub finalized: Checkpoint,
+}
+
+/// `GET /eth/v1/beacon/headers/{block_id}`: a block's header, its root, and whether it is on
+/// the node's canonical chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderData {
+    pub root: Hash256,
+    pub canonical: bool,
+    pub header: SignedBeaconBlockHeader,
+}
+
+/// `GET /eth/v1/node/peer_count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerCount {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub disconnected: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub connecting: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub connected: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub disconnecting: u64,
 }
 
 /// `GET /eth/v1/node/syncing`.

@@ -96,6 +96,20 @@ pub fn get_attesting_balance<'a, E: EthSpec>(
     Ok(total.max(spec.effective_balance_increment))
 }
 
+/// An epoch's target-attesting balance and the total active balance: the two sides of the
+/// justification test in beacon-chain.md, `process_justification_and_finalization` (what a
+/// monitor calls participation; `epoch` is the state's previous or current epoch).
+pub fn target_participation<E: EthSpec>(
+    state: &BeaconState<E>,
+    epoch: Epoch,
+    spec: &ChainSpec,
+) -> Result<(Gwei, Gwei), EpochProcessingError> {
+    let target = get_matching_target_attestations(state, epoch)?;
+    let attesting = get_attesting_balance(state, target, spec)?;
+    let active = crate::helpers::accessors::get_total_active_balance(state, spec)?;
+    Ok((attesting, active))
+}
+
 /// Membership in `get_unslashed_attesting_indices(state, attestations)`, by validator index.
 fn unslashed_attesters<'a, E: EthSpec>(
     state: &BeaconState<E>,
