@@ -175,10 +175,9 @@ for name in "${names[@]}"; do
         launch "$dir" bn
         step "$name: REST http://127.0.0.1:$http, metrics :$metrics, p2p :$p2p (genesis from eth1)"
     else
-        # Lodestar 1.5.1 is given the genesis.ssz that lcli eth1-genesis wrote: it follows
-        # eth1 through an execution client's engine API and needs post-merge JSON-RPC
-        # (eth_getBlockByNumber with merge fields, a JWT endpoint) to build genesis from
-        # deposits itself, which the phase 0 deposit flow here does not offer.
+        # Lodestar 1.5.1 is given the genesis.ssz that lcli eth1-genesis wrote: without
+        # --genesisStateFile its beacon command downloads its named network's genesis from
+        # GitHub (offline here: ENOTFOUND) instead of building it from the deposit contract.
         mkdir -p "$dir/keystores"
         cp "$TESTNET_DIR/keys/$name"/keystore-*.json "$dir/keystores/"
         "$ROOT/scripts/lodestar/start.sh" --testnet-dir "$PUB" --datadir "$dir" --port "$p2p" \
