@@ -40,8 +40,17 @@ scripts/eth1/install-anvil.sh >/dev/null
 ETH2SPEC_PYTHON="$(scripts/eth1/eth2spec.sh --print-python)"
 export ETH2SPEC_PYTHON
 
-step "unit and integration tests"
-cargo test --workspace --locked
+step "unit and integration tests (the end-to-end ones follow, two at a time)"
+# The end-to-end tests start real nodes and mostly wait on slot clocks: scripts/e2e-lanes.py
+# runs them in two lanes after the rest, so they are built here and skipped in this run.
+E2E_JSON="${CARGO_TARGET_DIR:-target}/test-binaries.json"
+cargo test --workspace --locked --no-run --message-format=json-render-diagnostics > "$E2E_JSON"
+mapfile -t e2e_skip < <(python3 scripts/e2e-lanes.py skip-args "$E2E_JSON")
+(( ${#e2e_skip[@]} > 0 )) || { echo "e2e-lanes.py found no end-to-end test to skip" >&2; exit 1; }
+cargo test --workspace --locked -- "${e2e_skip[@]}"
+
+step "end-to-end tests: real nodes, anvil and Lodestar, two at a time"
+python3 scripts/e2e-lanes.py run "$E2E_JSON"
 
 step "the eth2spec genesis judge against lcli's interop genesis"
 LCLI=target/debug/lcli scripts/eth1/spec_genesis_selftest.sh
@@ -68,8 +77,9 @@ rm -rf "$SCHEMA_NET"
 step "testnet manifests: docker compose and Kubernetes, validated against their schemas (PyPI, cached)"
 scripts/testnet/manifests/validate.sh
 
-step "the metrics check's self-test"
+step "the metrics check's and the resource sampler's self-tests"
 python3 scripts/testnet/metrics/check-metrics.py --self-test
+python3 scripts/testnet/resources.py --self-test
 
 step "the testnet launcher: 2 Fresnel + 1 Lodestar nodes from a deposit-contract genesis, a kill -9 drill"
 NO_BUILD=1 scripts/testnet/ci-check.sh

@@ -16,6 +16,11 @@
 #   ETH1_BLOCK_TIME   anvil's block time in seconds (default 2)
 #   ETH1_FOLLOW_DISTANCE  (default 8)
 #   MNEMONIC_FILE     the validators' mnemonic (default: a publicly known test mnemonic)
+#   KDF               the keystores' KDF: insecure-pbkdf2 (default with the public test
+#                     mnemonic: 16,384 keystores in seconds), pbkdf2 (default with
+#                     MNEMONIC_FILE) or scrypt
+#   NETWORK_NAME      the config's CONFIG_NAME (default fresnel-testnet; never a public
+#                     network's name: Lodestar would add that network's boot nodes)
 #   TESTNET_DIR       where everything goes (default ~/.fresnel/testnet; wiped at each start)
 #   PROFILE           debug or release (default release); NO_BUILD=1 uses target/ as it is
 #   MANIFESTS_DIR     also write docker compose and Kubernetes manifests of this testnet there
@@ -37,11 +42,20 @@ ETH1_BLOCK_TIME="${ETH1_BLOCK_TIME:-2}"
 ETH1_FOLLOW_DISTANCE="${ETH1_FOLLOW_DISTANCE:-8}"
 GENESIS_DELAY="${GENESIS_DELAY:-$((60 + VALIDATORS / 32))}"
 TESTNET_DIR="${TESTNET_DIR:-$HOME/.fresnel/testnet}"
+NETWORK_NAME="${NETWORK_NAME:-fresnel-testnet}"
 PROFILE="${PROFILE:-release}"
+# The public test mnemonic's keys are public: a slow KDF would only cost time (2^18 PBKDF2
+# rounds are ~35 ms per keystore here, to write and again to open: ~10 min at 16,384).
+if [[ -n "${MNEMONIC_FILE:-}" ]]; then KDF="${KDF:-pbkdf2}"; else KDF="${KDF:-insecure-pbkdf2}"; fi
 case "$PRESET" in
     mainnet) SECONDS_PER_SLOT="${SECONDS_PER_SLOT:-12}" ;;
     minimal) SECONDS_PER_SLOT="${SECONDS_PER_SLOT:-6}" ;;
     *) die "PRESET must be mainnet or minimal, not $PRESET" ;;
+esac
+case "$NETWORK_NAME" in
+    mainnet|minimal|pyrmont|prater|goerli|sepolia|ropsten|gnosis|chiado|zhejiang|medalla|altona|spadina|zinken)
+        die "NETWORK_NAME must not be a public network's or preset's name ($NETWORK_NAME): clients would treat the testnet as that network" ;;
+    ''|*[!a-z0-9._-]*) die "NETWORK_NAME must be lower-case letters, digits, '.', '_' or '-', not '$NETWORK_NAME'" ;;
 esac
 NODES=$((FRESNEL_NODES + LODESTAR_NODES))
 (( FRESNEL_NODES >= 1 )) || die "FRESNEL_NODES must be at least 1"
@@ -98,7 +112,9 @@ step "deposit contract"
     --set MIN_GENESIS_TIME="$(date +%s)" --set GENESIS_DELAY="$GENESIS_DELAY" \
     --set MIN_GENESIS_ACTIVE_VALIDATOR_COUNT="$VALIDATORS" --set SECONDS_PER_SLOT="$SECONDS_PER_SLOT" \
     --set ETH1_FOLLOW_DISTANCE="$ETH1_FOLLOW_DISTANCE" --set SECONDS_PER_ETH1_BLOCK="$ETH1_BLOCK_TIME" \
-    --set DEPOSIT_CHAIN_ID=4242 --set DEPOSIT_NETWORK_ID=4242
+    --set DEPOSIT_CHAIN_ID=4242 --set DEPOSIT_NETWORK_ID=4242 --set CONFIG_NAME="$NETWORK_NAME"
+# CONFIG_NAME: Lodestar 1.5.1 takes it as its network when it is a known name, and with
+# `mainnet` (the preset's name) it added mainnet's boot nodes and fetched more from GitHub.
 
 # --- keys and deposits ----------------------------------------------------------------
 if [[ -n "${MNEMONIC_FILE:-}" ]]; then
@@ -121,10 +137,10 @@ for n in $(seq 0 $((NODES - 1))); do
     count=$((VALIDATORS / NODES + (n < VALIDATORS % NODES ? 1 : 0)))
     first_index[$name]=$first
     count_of[$name]=$count
-    # pbkdf2: scrypt's 256 MiB per key would make 16,384 keystores take hours to write and load.
+    # Never scrypt by default: its 256 MiB per key would make 16,384 keystores take hours.
     "$FRESNEL" account create-validators --testnet-dir "$PUB" \
         --mnemonic-file "$TESTNET_DIR/keys/mnemonic.txt" --password-file "$TESTNET_DIR/keys/password.txt" \
-        --first-index "$first" --count "$count" --kdf pbkdf2 --out-dir "$TESTNET_DIR/keys/$name" \
+        --first-index "$first" --count "$count" --kdf "$KDF" --out-dir "$TESTNET_DIR/keys/$name" \
         > "$TESTNET_DIR/keys/$name.log" 2>&1 || { tail "$TESTNET_DIR/keys/$name.log" >&2; die "key generation for $name failed"; }
     deposit_files+=("$(ls "$TESTNET_DIR/keys/$name"/deposit_data-*.json)")
     echo "  $name: validators $first..$((first + count - 1))"

@@ -131,8 +131,12 @@ impl SlashingDbArgs {
 /// `--kdf`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum KdfArg {
+    /// scrypt, n = 2^18 (the deposit tool's default)
     Scrypt,
+    /// PBKDF2-HMAC-SHA256, c = 2^18
     Pbkdf2,
+    /// PBKDF2-HMAC-SHA256, c = 2^10: only for testnet keys from a public mnemonic
+    InsecurePbkdf2,
 }
 
 fn read_secret_file(path: &Path, what: &str) -> Result<Zeroizing<String>> {
@@ -173,6 +177,7 @@ pub fn run(command: AccountCommand) -> Result<()> {
             let kdf = match kdf {
                 KdfArg::Scrypt => Kdf::Scrypt,
                 KdfArg::Pbkdf2 => Kdf::Pbkdf2,
+                KdfArg::InsecurePbkdf2 => Kdf::InsecurePbkdf2,
             };
             let seed = mnemonic.to_seed("");
             let created = create_validators(

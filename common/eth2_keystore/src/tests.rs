@@ -83,7 +83,7 @@ fn eip_2335_vectors_decrypt_and_re_encrypt_to_the_same_bytes() {
 fn new_keystores_round_trip_through_a_file() {
     let secret = SecretKey::random();
     let dir = tempfile::tempdir().unwrap();
-    for kdf in [Kdf::Pbkdf2, Kdf::Scrypt] {
+    for kdf in [Kdf::Pbkdf2, Kdf::Scrypt, Kdf::InsecurePbkdf2] {
         let keystore =
             Keystore::encrypt(&secret, "correct horse", "m/12381/3600/0/0/0", kdf, None).unwrap();
         let path = dir.path().join(format!("{kdf:?}.json"));
@@ -98,6 +98,22 @@ fn new_keystores_round_trip_through_a_file() {
             uuid::Uuid::parse_str(&read.uuid).unwrap().get_version_num(),
             4
         );
+    }
+}
+
+#[test]
+fn the_insecure_kdf_is_pbkdf2_with_1024_rounds() {
+    let keystore = Keystore::encrypt(
+        &SecretKey::random(),
+        "correct horse",
+        "",
+        Kdf::InsecurePbkdf2,
+        None,
+    )
+    .unwrap();
+    match &keystore.crypto.kdf.params {
+        KdfParams::Pbkdf2 { c, .. } => assert_eq!(*c, 1024),
+        other => panic!("expected pbkdf2, got {other:?}"),
     }
 }
 
