@@ -87,7 +87,7 @@ mod tests {
             .unwrap();
             kv.flush().unwrap();
         }
-        let kv = SledStore::open(dir.path(), 0).unwrap();
+        let kv = crate::test_utils::open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
         assert_eq!(kv.get(DBColumn::Block, b"k").unwrap(), Some(b"v".to_vec()));
         assert!(kv.exists(DBColumn::Block, b"k").unwrap());
         assert!(!kv.exists(DBColumn::HotState, b"k").unwrap());

@@ -247,3 +247,23 @@ pub(crate) fn assert_loads(db: &HotColdDB<E>, root: Hash256) -> BeaconState<E> {
     assert_eq!(state.tree_hash_root(), root, "state at slot {}", state.slot);
     state
 }
+
+/// `open` again until the database's file lock is free, for at most 10 s. sled's I/O threads
+/// can hold the lock for a moment after the last handle of a database is dropped, so a test
+/// that reopens a database at once sometimes met "could not acquire lock" under load. A
+/// node never reopens a database within one process.
+pub fn open_when_unlocked<T>(
+    mut open: impl FnMut() -> Result<T, crate::StoreError>,
+) -> Result<T, crate::StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match open() {
+            Err(crate::StoreError::Engine(e))
+                if e.contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}

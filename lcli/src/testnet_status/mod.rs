@@ -3,6 +3,8 @@
 //! REST API, judges the network (see `health`), redraws one screen, and appends the same rows
 //! as JSON lines; each epoch's participation is read from a state once all its attestations
 //! could be included. Stopped (Ctrl-C, SIGTERM), it prints a summary of the whole run.
+//! One report records: it holds a lock on the JSON lines file, and a second report started
+//! beside it (the launcher runs a recording one) only shows, so no row is written twice.
 
 mod health;
 mod layout;
@@ -112,7 +114,10 @@ struct Watch<'a> {
     nodes: Vec<Node>,
     spec: &'a ChainSpec,
     health: Health,
-    json: std::fs::File,
+    /// The JSON lines file, or `None` when another report records (this one only shows).
+    json: Option<std::fs::File>,
+    /// Why nothing is recorded, for the screen.
+    viewer_note: Option<String>,
     /// The next epoch whose participation is to be read.
     next_epoch: u64,
     /// The last slot whose canonical block was recorded.
@@ -162,11 +167,18 @@ async fn watch<E: EthSpec>(
         })
         .max()
         .unwrap_or(0);
-    let json = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&json_path)
-        .with_context(|| format!("opening {}", json_path.display()))?;
+    let json = open_json_lines(&json_path)?;
+    let viewer_note = json.is_none().then(|| {
+        format!(
+            "another report is recording to {} (this one only shows)",
+            json_path.display()
+        )
+    });
+    // What the screen shows until this report reads an epoch itself.
+    let last_epoch = previous.iter().rev().find_map(|r| match r {
+        Row::Epoch(e) => Some(e.clone()),
+        _ => None,
+    });
     let thresholds = Thresholds {
         fork_slots: args.fork_slots,
         stall_slots: args.stall_slots,
@@ -179,9 +191,10 @@ async fn watch<E: EthSpec>(
         nodes,
         spec: &spec,
         json,
+        viewer_note,
         next_epoch,
         last_block_slot,
-        last_epoch: None,
+        last_epoch,
         note: None,
         last_rows: Vec::new(),
     };
@@ -204,7 +217,7 @@ async fn watch<E: EthSpec>(
                 &w.health,
                 &w.last_rows,
                 w.last_epoch.as_ref(),
-                w.note.as_deref(),
+                w.note.as_deref().or(w.viewer_note.as_deref()),
             ));
         }
         if args.once {
@@ -242,6 +255,23 @@ async fn wait_for_genesis_time(dir: &Path, nodes: &[Node]) -> u64 {
 }
 
 /// Print (and keep in DIR/summary.txt) the summary of everything in the JSON lines.
+/// The JSON lines file opened for appending and locked, or `None` if another report holds
+/// the lock (the lock goes with the process, however it ends).
+fn open_json_lines(path: &Path) -> Result<Option<std::fs::File>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 fn finish(args: &StatusArgs, json: &Path, slots_per_epoch: u64) -> Result<()> {
     let summary = Summary::from_rows(&read_rows(json)?, slots_per_epoch);
     println!("{summary}");
@@ -253,8 +283,11 @@ fn finish(args: &StatusArgs, json: &Path, slots_per_epoch: u64) -> Result<()> {
 
 impl Watch<'_> {
     fn write(&mut self, row: &Row) -> Result<()> {
+        let Some(json) = self.json.as_mut() else {
+            return Ok(());
+        };
         let line = serde_json::to_string(row)?;
-        writeln!(self.json, "{line}").context("writing the JSON lines")
+        writeln!(json, "{line}").context("writing the JSON lines")
     }
 
     /// One round: every node, divergence, alerts, then participation and blocks if due.
@@ -368,5 +401,28 @@ impl Watch<'_> {
             self.last_block_slot = to;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_report_records_to_a_json_lines_file() {
+        let path =
+            std::env::temp_dir().join(format!("fresnel-status-lock-{}.jsonl", std::process::id()));
+        let recorder = open_json_lines(&path).unwrap();
+        assert!(recorder.is_some(), "the first report records");
+        assert!(
+            open_json_lines(&path).unwrap().is_none(),
+            "a second report beside it only shows"
+        );
+        drop(recorder);
+        assert!(
+            open_json_lines(&path).unwrap().is_some(),
+            "once the recorder is gone, the next report records"
+        );
+        std::fs::remove_file(&path).unwrap();
     }
 }

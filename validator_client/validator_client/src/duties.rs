@@ -3,10 +3,18 @@
 //! and the current and next epoch (attestations), and at once when a head event shows that the
 //! block they depend on (`dependent_root`) changed, which is what a reorg across an epoch
 //! boundary does to the shuffling.
+//!
+//! The slot loop must not wait on the next epoch's attester duties: each carries a selection
+//! proof, a BLS signature, so thousands of validators cost seconds of signing, and a block
+//! due at the first slot of the epoch published that late loses the votes of the whole slot.
+//! So proposals and the current epoch come first ([`DutiesService::poll_proposers`],
+//! [`DutiesService::poll_current_attesters`]) and the next epoch is fetched in the background
+//! ([`DutiesService::poll_next_attesters`]).
 
 use crate::beacon_nodes::BeaconNodes;
 use crate::signer::Signer;
 use eth2_api_types::{AttesterDuty, BeaconCommitteeSubscription, HeadEvent, ProposerDuty};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use types::{Epoch, EthSpec, Hash256, PublicKeyBytes, SignatureBytes, Slot};
@@ -32,6 +40,8 @@ pub struct DutiesService<E: EthSpec> {
     indices: Mutex<HashMap<PublicKeyBytes, u64>>,
     proposers: Mutex<HashMap<Epoch, EpochDuties<ProposerDuty>>>,
     attesters: Mutex<HashMap<Epoch, EpochDuties<AttestationDuty>>>,
+    /// Held while the next epoch's attester duties are fetched, so slow fetches do not pile up.
+    next_attesters_fetch: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -46,6 +56,7 @@ impl<E: EthSpec> DutiesService<E> {
             indices: Mutex::new(HashMap::new()),
             proposers: Mutex::new(HashMap::new()),
             attesters: Mutex::new(HashMap::new()),
+            next_attesters_fetch: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -118,21 +129,43 @@ impl<E: EthSpec> DutiesService<E> {
         }
     }
 
-    /// The per-slot refresh: indices, proposals of the current epoch, attestations of the
-    /// current and next epoch (those not known yet or invalidated).
+    /// Everything at once, awaited: indices, proposals, attestations of the current and the
+    /// next epoch (at start-up, before the first slot).
     pub async fn poll(&self, slot: Slot) {
+        self.poll_proposers(slot).await;
+        self.poll_current_attesters(slot).await;
+        self.poll_next_attesters(slot).await;
+    }
+
+    /// The first per-slot refresh, before the slot's proposal: indices of new validators and
+    /// the proposers of the current epoch (one request).
+    pub async fn poll_proposers(&self, slot: Slot) {
         self.resolve_indices().await;
         let epoch = slot / E::slots_per_epoch();
         self.fetch_proposers(epoch).await;
-        for epoch in [epoch, epoch + 1] {
-            let known = lock(&self.attesters).contains_key(&epoch);
-            if !known {
-                self.fetch_attesters(epoch).await;
-            }
-        }
-        // Forget what is past.
         lock(&self.proposers).retain(|e, _| *e + 1 >= epoch);
+    }
+
+    /// The current epoch's attester duties if they are not known (at start-up, or dropped
+    /// because their dependent root changed): this slot's attestations need them.
+    pub async fn poll_current_attesters(&self, slot: Slot) {
+        let epoch = slot / E::slots_per_epoch();
+        if !lock(&self.attesters).contains_key(&epoch) {
+            self.fetch_attesters(epoch).await;
+        }
         lock(&self.attesters).retain(|e, _| *e + 1 >= epoch);
+    }
+
+    /// The next epoch's attester duties, once, ahead of it; skipped while an earlier call is
+    /// still signing.
+    pub async fn poll_next_attesters(&self, slot: Slot) {
+        let epoch = slot / E::slots_per_epoch() + 1;
+        let Ok(_fetching) = self.next_attesters_fetch.try_lock() else {
+            return;
+        };
+        if !lock(&self.attesters).contains_key(&epoch) {
+            self.fetch_attesters(epoch).await;
+        }
     }
 
     async fn fetch_proposers(&self, epoch: Epoch) {
@@ -198,10 +231,10 @@ impl<E: EthSpec> DutiesService<E> {
         };
         let signer = self.signer.clone();
         let duties = response.data;
-        // Selection proofs are signatures: off the async threads.
+        // Selection proofs are signatures: off the async threads, on every core.
         let with_proofs = tokio::task::spawn_blocking(move || {
             duties
-                .into_iter()
+                .into_par_iter()
                 .map(|duty| {
                     let selection_proof = signer
                         .selection_proof(&duty.pubkey, duty.slot)

@@ -2,7 +2,8 @@
 //! API, holds the keys (EIP-2335 keystores), and signs nothing that slashing protection has not
 //! recorded first.
 //!
-//! Each slot: refresh node health and duties, propose if due (at the start of the slot),
+//! Each slot: refresh node health and the proposers, propose if due (at the start of the slot;
+//! the next epoch's attester duties are fetched in the background, never before a proposal),
 //! attest when the slot's block arrives or at one third, aggregate at two thirds. A task follows
 //! the node's event stream for head and reorg events.
 
@@ -197,7 +198,8 @@ pub async fn run<E: EthSpec>(
     Ok(())
 }
 
-/// Every slot: node health, duties, then the slot's proposal and attestations.
+/// Every slot: node health, the proposers, the slot's proposal, the current epoch's attester
+/// duties if unknown, the slot's attestations, and the next epoch's duties in the background.
 async fn slot_loop<E: EthSpec, C: SlotClock + 'static>(
     clock: Arc<C>,
     nodes: Arc<BeaconNodes>,
@@ -223,10 +225,14 @@ async fn slot_loop<E: EthSpec, C: SlotClock + 'static>(
             continue;
         };
         nodes.refresh_health().await;
-        duties.poll(slot).await;
+        // The proposal first: nothing slow may come before it (see `duties`).
+        duties.poll_proposers(slot).await;
         let blocks = blocks.clone();
         tokio::spawn(async move { blocks.propose(slot).await });
+        duties.poll_current_attesters(slot).await;
         let attestations = attestations.clone();
         tokio::spawn(async move { attestations.attest_and_aggregate(slot).await });
+        let next = duties.clone();
+        tokio::spawn(async move { next.poll_next_attesters(slot).await });
     }
 }

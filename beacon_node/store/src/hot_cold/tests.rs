@@ -1,6 +1,8 @@
 //! Hot-part tests on a real minimal-preset chain.
 
-use crate::test_utils::{assert_loads, config, genesis_state, spec, TestChain, E};
+use crate::test_utils::{
+    assert_loads, config, genesis_state, open_when_unlocked, spec, TestChain, E,
+};
 use crate::*;
 use ssz::Encode;
 use std::sync::Arc;
@@ -156,7 +158,7 @@ fn anchoring_needs_the_anchor_written_and_happens_once() {
 fn a_reopened_database_has_everything_and_checks_schema_and_config() {
     let dir = tempfile::tempdir().unwrap();
     let (chain, head) = {
-        let db = HotColdDB::<E>::open(dir.path(), config(), spec()).unwrap();
+        let db = open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).unwrap();
         let mut chain = TestChain::genesis(&db);
         let head = chain.extend(&db, chain.genesis_block, 1..=20);
         db.put_item(DBColumn::ForkChoice, b"tree", vec![7]).unwrap();
@@ -168,7 +170,7 @@ fn a_reopened_database_has_everything_and_checks_schema_and_config() {
         let head = chain.extend(&db, head, [21, 22]);
         (chain, head)
     };
-    let db = HotColdDB::<E>::open(dir.path(), config(), spec()).unwrap();
+    let db = open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).unwrap();
     assert!(db.block_exists(&head).unwrap());
     assert_eq!(db.split().slot, 11);
     assert_eq!(db.anchor().unwrap().block_root, chain.genesis_block);
@@ -187,7 +189,7 @@ fn a_reopened_database_has_everything_and_checks_schema_and_config() {
         slots_per_restore_point: 32,
         ..config()
     };
-    let err = HotColdDB::<E>::open(dir.path(), other, spec())
+    let err = open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), other, spec()))
         .err()
         .unwrap();
     assert!(
@@ -202,11 +204,13 @@ fn a_reopened_database_has_everything_and_checks_schema_and_config() {
         "{err}"
     );
     assert!(err.to_string().contains("datadir"), "{err}");
-    let err = HotColdDB::<types::MainnetEthSpec>::open(
-        dir.path(),
-        StoreConfig::default(),
-        Arc::new(types::ChainSpec::mainnet()),
-    )
+    let err = open_when_unlocked(|| {
+        HotColdDB::<types::MainnetEthSpec>::open(
+            dir.path(),
+            StoreConfig::default(),
+            Arc::new(types::ChainSpec::mainnet()),
+        )
+    })
     .err()
     .unwrap();
     assert!(
@@ -223,7 +227,7 @@ fn a_reopened_database_has_everything_and_checks_schema_and_config() {
 
     // Another schema version on disk.
     {
-        let kv = SledStore::open(dir.path(), 0).unwrap();
+        let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
         kv.write_batch(vec![KeyValueOp::Put(
             DBColumn::Metadata,
             b"schema_version".to_vec(),
@@ -232,7 +236,7 @@ fn a_reopened_database_has_everything_and_checks_schema_and_config() {
         .unwrap();
         kv.flush().unwrap();
     }
-    let err = HotColdDB::<E>::open(dir.path(), config(), spec())
+    let err = open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec()))
         .err()
         .unwrap();
     assert!(
@@ -336,10 +340,10 @@ fn corrupt_values_are_decode_errors_naming_column_and_key() {
 
     // Corrupt metadata is an error at open, not a panic.
     let dir = tempfile::tempdir().unwrap();
-    drop(HotColdDB::<E>::open(dir.path(), config(), spec()).unwrap());
+    drop(open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).unwrap());
     for key in [&b"split"[..], b"config", b"schema_version", b"anchor"] {
         {
-            let kv = SledStore::open(dir.path(), 0).unwrap();
+            let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
             kv.write_batch(vec![KeyValueOp::Put(
                 DBColumn::Metadata,
                 key.to_vec(),
@@ -348,17 +352,19 @@ fn corrupt_values_are_decode_errors_naming_column_and_key() {
             .unwrap();
         }
         is_decode(
-            HotColdDB::<E>::open(dir.path(), config(), spec()).map(|_| ()),
+            open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).map(|_| ()),
             DBColumn::Metadata,
         );
-        let kv = SledStore::open(dir.path(), 0).unwrap();
+        let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
         kv.write_batch(vec![KeyValueOp::Delete(DBColumn::Metadata, key.to_vec())])
             .unwrap();
         drop(kv);
         if key != b"anchor" && key != b"split" {
             // Gone for good: recreate the database for the next key.
             std::fs::remove_dir_all(dir.path()).unwrap();
-            drop(HotColdDB::<E>::open(dir.path(), config(), spec()).unwrap());
+            drop(
+                open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).unwrap(),
+            );
         }
     }
 }
