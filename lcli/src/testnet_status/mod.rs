@@ -254,7 +254,6 @@ async fn wait_for_genesis_time(dir: &Path, nodes: &[Node]) -> u64 {
     }
 }
 
-/// Print (and keep in DIR/summary.txt) the summary of everything in the JSON lines.
 /// The JSON lines file opened for appending and locked, or `None` if another report holds
 /// the lock (the lock goes with the process, however it ends).
 fn open_json_lines(path: &Path) -> Result<Option<std::fs::File>> {
@@ -272,6 +271,7 @@ fn open_json_lines(path: &Path) -> Result<Option<std::fs::File>> {
     }
 }
 
+/// Print (and keep in DIR/summary.txt) the summary of everything in the JSON lines.
 fn finish(args: &StatusArgs, json: &Path, slots_per_epoch: u64) -> Result<()> {
     let summary = Summary::from_rows(&read_rows(json)?, slots_per_epoch);
     println!("{summary}");
