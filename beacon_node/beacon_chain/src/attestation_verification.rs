@@ -2,29 +2,30 @@
 //! (`beacon_aggregate_and_proof`), every rule of p2p-interface.md v1.0.1, then their use:
 //! fork choice votes and the operation pool.
 //!
-//! Committees, keys and domains come from the target checkpoint's state (the spec's
-//! `store.checkpoint_states[target]`), cached by checkpoint.
+//! Committees, keys and domains come from the shuffling of the target checkpoint's epoch on
+//! its branch (what the spec reads from `store.checkpoint_states[target]`), cached by epoch
+//! and decision block, so no state is kept or loaded for a known target.
 
 use crate::beacon_chain::{lock, write, BeaconChain};
 use crate::block_verification::MAXIMUM_GOSSIP_CLOCK_DISPARITY;
+use crate::caches::EpochShuffling;
 use crate::errors::{AttestationError, BeaconChainError};
 use crate::events::ChainEvent;
 use crate::pending::PendingMessage;
 use bls::SignatureSet;
 use state_processing::helpers::accessors::{
-    attesting_indices_from_committee, committee_cache, validator_pubkey,
+    attesting_indices_from_committee, get_domain_from_fork,
 };
-use state_processing::per_block_processing::indexed_attestation_signature_set;
 use state_processing::validator::{
-    aggregate_and_proof_signing_root, compute_subnet_for_attestation, is_aggregator,
-    slot_signing_root, ATTESTATION_PROPAGATION_SLOT_RANGE,
+    compute_subnet_for_attestation, is_aggregator, ATTESTATION_PROPAGATION_SLOT_RANGE,
 };
 use std::borrow::Cow;
 use std::sync::Arc;
 use tree_hash::TreeHash;
+use types::signing::compute_signing_root;
 use types::{
-    Attestation, AttestationData, BeaconState, EthSpec, IndexedAttestation,
-    SignedAggregateAndProof, VariableList,
+    Attestation, AttestationData, DomainType, Epoch, EthSpec, Hash256, IndexedAttestation,
+    SignatureBytes, SignedAggregateAndProof, VariableList,
 };
 
 /// An unaggregated attestation that passed every subnet rule.
@@ -78,7 +79,7 @@ struct PreparedUnaggregated<E: EthSpec> {
     indexed: IndexedAttestation<E>,
     subnet_id: u64,
     validator_index: u64,
-    state: Arc<BeaconState<E>>,
+    shuffling: Arc<EpochShuffling>,
 }
 
 /// An aggregate that passed every rule but its signatures.
@@ -86,7 +87,7 @@ struct PreparedAggregate<E: EthSpec> {
     signed_aggregate: SignedAggregateAndProof<E>,
     indexed: IndexedAttestation<E>,
     aggregate_root: types::Hash256,
-    state: Arc<BeaconState<E>>,
+    shuffling: Arc<EpochShuffling>,
 }
 
 impl<E: EthSpec> BeaconChain<E> {
@@ -152,15 +153,53 @@ impl<E: EthSpec> BeaconChain<E> {
         Ok(())
     }
 
-    /// The target checkpoint's state; an unknown target block is an IGNORE.
-    fn target_state(
+    /// The target checkpoint's shuffling; an unknown target block is an IGNORE.
+    fn target_shuffling(
         &self,
         data: &AttestationData,
-    ) -> Result<Arc<BeaconState<E>>, AttestationError> {
+    ) -> Result<Arc<EpochShuffling>, AttestationError> {
         if !self.fork_choice().contains_block(&data.target.root) {
             return Err(AttestationError::UnknownTargetRoot(data.target.root));
         }
-        Ok(self.checkpoint_state(&data.target)?)
+        Ok(self.checkpoint_shuffling(&data.target)?)
+    }
+
+    /// `get_domain` of the target state for `domain_type` at `epoch`.
+    fn domain(&self, shuffling: &EpochShuffling, domain_type: DomainType, epoch: Epoch) -> Hash256 {
+        get_domain_from_fork(
+            &shuffling.fork,
+            self.genesis_validators_root,
+            domain_type,
+            epoch,
+        )
+    }
+
+    /// The attesters' signature (`is_valid_indexed_attestation`), keys from the shuffling.
+    fn attestation_signature_set(
+        &self,
+        shuffling: &EpochShuffling,
+        indexed: &IndexedAttestation<E>,
+    ) -> Result<SignatureSet<'static>, AttestationError> {
+        let signing_keys = indexed
+            .attesting_indices
+            .iter()
+            .map(|&index| {
+                shuffling
+                    .pubkey(index)
+                    .map(Cow::Owned)
+                    .ok_or(AttestationError::UnknownValidator(index))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let domain = self.domain(
+            shuffling,
+            self.spec.domain_beacon_attester,
+            indexed.data.target.epoch,
+        );
+        Ok(SignatureSet {
+            signature: Cow::Owned(decompress_signature(&indexed.signature)?),
+            signing_keys,
+            message: compute_signing_root(&indexed.data, domain),
+        })
     }
 
     /// Every rule of `beacon_attestation_{subnet_id}`. `subnet_id` is None for attestations
@@ -171,8 +210,7 @@ impl<E: EthSpec> BeaconChain<E> {
         subnet_id: Option<u64>,
     ) -> Result<VerifiedUnaggregatedAttestation<E>, AttestationError> {
         let prepared = self.prepare_unaggregated(attestation, subnet_id)?;
-        let set = indexed_attestation_signature_set(&prepared.state, &prepared.indexed, &self.spec)
-            .map_err(|_| AttestationError::InvalidSignature)?;
+        let set = self.attestation_signature_set(&prepared.shuffling, &prepared.indexed)?;
         if !set.verify() {
             return Err(AttestationError::InvalidSignature);
         }
@@ -201,9 +239,8 @@ impl<E: EthSpec> BeaconChain<E> {
             });
         }
 
-        let state = self.target_state(&data)?;
-        let committees = committee_cache(&state, data.target.epoch, &self.spec)
-            .map_err(BeaconChainError::from)?;
+        let shuffling = self.target_shuffling(&data)?;
+        let committees = &shuffling.committees;
         let committees_per_slot = committees.committees_per_slot();
         if data.index >= committees_per_slot {
             return Err(AttestationError::NoCommitteeForSlotAndIndex {
@@ -250,13 +287,12 @@ impl<E: EthSpec> BeaconChain<E> {
             data,
             signature: attestation.signature,
         };
-        drop(committees);
         Ok(PreparedUnaggregated {
             attestation,
             indexed,
             subnet_id: expected_subnet,
             validator_index,
-            state,
+            shuffling,
         })
     }
 
@@ -296,8 +332,7 @@ impl<E: EthSpec> BeaconChain<E> {
         let sets: Vec<Result<SignatureSet<'_>, AttestationError>> = prepared
             .iter()
             .map(|p| match p {
-                Ok(p) => indexed_attestation_signature_set(&p.state, &p.indexed, &self.spec)
-                    .map_err(|_| AttestationError::InvalidSignature),
+                Ok(p) => self.attestation_signature_set(&p.shuffling, &p.indexed),
                 Err(_) => Err(AttestationError::InvalidSignature),
             })
             .collect();
@@ -397,9 +432,8 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         self.verify_head_block(&data)?;
 
-        let state = self.target_state(&data)?;
-        let committees = committee_cache(&state, data.target.epoch, &self.spec)
-            .map_err(BeaconChainError::from)?;
+        let shuffling = self.target_shuffling(&data)?;
+        let committees = &shuffling.committees;
         let committee = committees
             .get_beacon_committee(data.slot, data.index)
             .ok_or(AttestationError::NoCommitteeForSlotAndIndex {
@@ -429,12 +463,11 @@ impl<E: EthSpec> BeaconChain<E> {
             data,
             signature: aggregate.signature,
         };
-        drop(committees);
         Ok(PreparedAggregate {
             signed_aggregate,
             indexed,
             aggregate_root,
-            state,
+            shuffling,
         })
     }
 
@@ -443,28 +476,33 @@ impl<E: EthSpec> BeaconChain<E> {
         &self,
         prepared: &'a PreparedAggregate<E>,
     ) -> Result<[SignatureSet<'a>; 3], AttestationError> {
-        let state = &prepared.state;
+        let shuffling = &prepared.shuffling;
         let message = &prepared.signed_aggregate.message;
         let aggregator_index = message.aggregator_index;
-        let aggregator_key = validator_pubkey(state, aggregator_index)
-            .map_err(|_| AttestationError::UnknownValidator(aggregator_index))?;
-        let decompress = |bytes: &types::SignatureBytes| {
-            bytes
-                .decompress()
-                .map_err(|_| AttestationError::InvalidSignature)
-        };
+        // The aggregator is a committee member (checked), so the shuffling has its key.
+        let aggregator_key = shuffling
+            .pubkey(aggregator_index)
+            .ok_or(AttestationError::UnknownValidator(aggregator_index))?;
+        let slot = prepared.indexed.data.slot;
+        let epoch = Self::epoch_of(slot);
+        // `get_slot_signature` and `get_aggregate_and_proof_signature` (validator.md).
         let selection_set = SignatureSet {
-            signature: Cow::Owned(decompress(&message.selection_proof)?),
+            signature: Cow::Owned(decompress_signature(&message.selection_proof)?),
             signing_keys: vec![Cow::Owned(aggregator_key.clone())],
-            message: slot_signing_root(state, prepared.indexed.data.slot, &self.spec),
+            message: compute_signing_root(
+                &slot,
+                self.domain(shuffling, self.spec.domain_selection_proof, epoch),
+            ),
         };
         let aggregator_set = SignatureSet {
-            signature: Cow::Owned(decompress(&prepared.signed_aggregate.signature)?),
+            signature: Cow::Owned(decompress_signature(&prepared.signed_aggregate.signature)?),
             signing_keys: vec![Cow::Owned(aggregator_key)],
-            message: aggregate_and_proof_signing_root(state, message, &self.spec),
+            message: compute_signing_root(
+                message,
+                self.domain(shuffling, self.spec.domain_aggregate_and_proof, epoch),
+            ),
         };
-        let aggregate_set = indexed_attestation_signature_set(state, &prepared.indexed, &self.spec)
-            .map_err(|_| AttestationError::InvalidSignature)?;
+        let aggregate_set = self.attestation_signature_set(shuffling, &prepared.indexed)?;
         Ok([selection_set, aggregator_set, aggregate_set])
     }
 
@@ -630,4 +668,11 @@ impl<E: EthSpec> BeaconChain<E> {
         self.add_to_op_pool(verified.attestation(), verified.indexed_attestation());
         Ok(verified)
     }
+}
+
+/// A signature's bytes as a point; bytes that are not one make the signature invalid.
+fn decompress_signature(bytes: &SignatureBytes) -> Result<bls::Signature, AttestationError> {
+    bytes
+        .decompress()
+        .map_err(|_| AttestationError::InvalidSignature)
 }

@@ -2,7 +2,7 @@
 //! reads everything else builds on. Import, verification and production live in their own
 //! modules as further `impl` blocks.
 
-use crate::caches::{CachedState, CheckpointStateCache, ProposerCache, StateCache};
+use crate::caches::{CachedState, EpochShuffling, ShufflingCache, StateCache};
 use crate::errors::BeaconChainError;
 use crate::events::{ChainEvent, EventHandler};
 use crate::observed::ObservedByPeriod;
@@ -13,10 +13,10 @@ use fork_choice::{ForkChoice, JustifiedBalances};
 use operation_pool::OperationPool;
 use slot_clock::SlotClock;
 use ssz::Encode;
-use state_processing::helpers::accessors::get_beacon_proposer_index_at_slot;
 use state_processing::process_slots;
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use store::{DBColumn, StoreOp};
 use types::beacon_state::PubkeyCache;
 use types::{BeaconState, ChainSpec, Checkpoint, Epoch, EthSpec, Hash256, SignedBeaconBlock, Slot};
@@ -29,8 +29,8 @@ pub(crate) const OP_POOL_KEY: &[u8] = b"op_pool";
 
 /// How many recent post-states stay in memory.
 const STATE_CACHE_SIZE: usize = 8;
-const CHECKPOINT_STATE_CACHE_SIZE: usize = 6;
-const PROPOSER_CACHE_SIZE: usize = 16;
+/// Shufflings kept: a few epochs on a few branches.
+const SHUFFLING_CACHE_SIZE: usize = 16;
 /// Remembered invalid blocks (their descendants are rejected without work).
 const INVALID_BLOCKS_LIMIT: usize = 1024;
 
@@ -88,8 +88,9 @@ pub struct BeaconChain<E: EthSpec> {
     pub(crate) fork_choice: RwLock<ForkChoice>,
     pub(crate) head: RwLock<CanonicalHead<E>>,
     pub(crate) state_cache: Mutex<StateCache<E>>,
-    pub(crate) checkpoint_states: Mutex<CheckpointStateCache<E>>,
-    pub(crate) proposers: Mutex<ProposerCache>,
+    pub(crate) shufflings: Mutex<ShufflingCache>,
+    /// The head state advanced to a later slot, for the head it was advanced from.
+    pub(crate) advanced_head: Mutex<Option<(Hash256, Arc<BeaconState<E>>)>>,
     pub(crate) observed: Mutex<Observed>,
     pub(crate) invalid_blocks: Mutex<HashSet<Hash256>>,
     /// One block import at a time: fork choice, the database and the head change together.
@@ -106,6 +107,9 @@ pub struct BeaconChain<E: EthSpec> {
     pub(crate) finalization_handled: Mutex<Epoch>,
     /// The eth1 follower's votes and deposits for block production (set once at start).
     pub(crate) eth1: std::sync::OnceLock<Arc<dyn crate::Eth1Source<E>>>,
+    /// Where new finality goes when migrations run on their own thread
+    /// ([`BeaconChain::spawn_migrator`]); unset, the head update migrates inline.
+    pub(crate) migrator: std::sync::OnceLock<mpsc::Sender<Checkpoint>>,
 }
 
 /// A poisoned lock means a thread panicked while holding it; the data is still the last
@@ -156,8 +160,8 @@ impl<E: EthSpec> BeaconChain<E> {
             fork_choice: RwLock::new(fork_choice),
             head: RwLock::new(head),
             state_cache: Mutex::new(state_cache),
-            checkpoint_states: Mutex::new(CheckpointStateCache::new(CHECKPOINT_STATE_CACHE_SIZE)),
-            proposers: Mutex::new(ProposerCache::new(PROPOSER_CACHE_SIZE)),
+            shufflings: Mutex::new(ShufflingCache::new(SHUFFLING_CACHE_SIZE)),
+            advanced_head: Mutex::new(None),
             observed: Mutex::new(Observed::new(E::slots_per_epoch())),
             invalid_blocks: Mutex::new(HashSet::new()),
             import_lock: Mutex::new(()),
@@ -166,6 +170,7 @@ impl<E: EthSpec> BeaconChain<E> {
             observed_operations: Mutex::new(ObservedOperations::default()),
             finalization_handled: Mutex::new(finalized_epoch),
             eth1: std::sync::OnceLock::new(),
+            migrator: std::sync::OnceLock::new(),
         }
     }
 
@@ -260,79 +265,137 @@ impl<E: EthSpec> BeaconChain<E> {
         Ok(cached)
     }
 
-    /// The state at `checkpoint` (`store_target_checkpoint_state`): the checkpoint block's
-    /// post-state advanced through empty slots to the epoch's first slot.
-    pub fn checkpoint_state(
+    /// `state` advanced through empty slots to `slot` (`process_slots`), or `state` itself
+    /// when it is already there: the one way the chain moves a state forward outside block
+    /// import (which records every state it passes).
+    pub fn advance_state<'a>(
         &self,
-        checkpoint: &Checkpoint,
-    ) -> Result<Arc<BeaconState<E>>, BeaconChainError> {
-        if let Some(state) = lock(&self.checkpoint_states).get(checkpoint) {
-            return Ok(state.clone());
+        state: &'a BeaconState<E>,
+        slot: Slot,
+    ) -> Result<Cow<'a, BeaconState<E>>, BeaconChainError> {
+        if state.slot >= slot {
+            return Ok(Cow::Borrowed(state));
         }
-        let base = self.get_block_state(&checkpoint.root)?;
-        let start_slot = checkpoint.epoch.saturating_mul(E::slots_per_epoch());
-        let state = if base.state.slot < start_slot {
-            let mut state = (*base.state).clone();
-            process_slots(&mut state, start_slot, &self.spec)?;
-            Arc::new(state)
-        } else {
-            base.state
-        };
-        lock(&self.checkpoint_states).insert(*checkpoint, state.clone());
-        Ok(state)
+        let mut advanced = state.clone();
+        process_slots(&mut advanced, slot, &self.spec)?;
+        Ok(Cow::Owned(advanced))
     }
 
-    /// The balances fork choice weighs votes with: those of the justified checkpoint's state.
+    /// The head's block root and its state advanced to `slot` (the head state itself when
+    /// it is already there), kept for the head it was advanced from: operations and duties
+    /// of a new epoch ask for it again and again before the epoch's first block arrives, and
+    /// each would otherwise copy the head state and run the epoch transition.
+    pub fn head_state_advanced_to(
+        &self,
+        slot: Slot,
+    ) -> Result<(Hash256, Arc<BeaconState<E>>), BeaconChainError> {
+        let head = self.head();
+        if head.state.slot >= slot {
+            return Ok((head.block_root, head.state));
+        }
+        if let Some((root, state)) = lock(&self.advanced_head).as_ref() {
+            if *root == head.block_root && state.slot == slot {
+                return Ok((head.block_root, state.clone()));
+            }
+        }
+        let advanced = Arc::new(self.advance_state(&head.state, slot)?.into_owned());
+        *lock(&self.advanced_head) = Some((head.block_root, advanced.clone()));
+        Ok((head.block_root, advanced))
+    }
+
+    /// The block that decided the shuffling of `epoch` for a branch whose latest block is
+    /// `block_root` with post-state `state`: the last block before the epoch's first slot.
+    fn shuffling_decision_root(
+        block_root: Hash256,
+        state: &BeaconState<E>,
+        epoch: Epoch,
+    ) -> Hash256 {
+        let epoch_start = epoch.saturating_mul(E::slots_per_epoch());
+        match epoch_start.checked_sub(1) {
+            Some(last) if state.slot > last => {
+                state.get_block_root_at_slot(last).unwrap_or(block_root)
+            }
+            _ => block_root,
+        }
+    }
+
+    /// The shuffling of `epoch` on the branch whose latest block is `block_root` with
+    /// post-state `state` (at or before the epoch): from the cache, or computed from `state`
+    /// advanced to the epoch's first slot.
+    pub fn shuffling_at(
+        &self,
+        block_root: Hash256,
+        state: &BeaconState<E>,
+        epoch: Epoch,
+    ) -> Result<Arc<EpochShuffling>, BeaconChainError> {
+        if state.current_epoch() > epoch {
+            return Err(BeaconChainError::ShufflingFromLaterState {
+                epoch,
+                state_epoch: state.current_epoch(),
+            });
+        }
+        let key = (
+            epoch,
+            Self::shuffling_decision_root(block_root, state, epoch),
+        );
+        if let Some(shuffling) = lock(&self.shufflings).get(&key) {
+            return Ok(shuffling.clone());
+        }
+        let epoch_start = epoch.saturating_mul(E::slots_per_epoch());
+        let advanced = self.advance_state(state, epoch_start)?;
+        let shuffling = Arc::new(EpochShuffling::from_state(&advanced, &self.spec)?);
+        lock(&self.shufflings).insert(key, shuffling.clone());
+        Ok(shuffling)
+    }
+
+    /// The shuffling of the target checkpoint's epoch on its branch: what attestation
+    /// verification reads from `store.checkpoint_states[target]` (fork-choice.md,
+    /// `store_target_checkpoint_state`), without loading a state when it is cached.
+    pub fn checkpoint_shuffling(
+        &self,
+        checkpoint: &Checkpoint,
+    ) -> Result<Arc<EpochShuffling>, BeaconChainError> {
+        let epoch_start = checkpoint.epoch.saturating_mul(E::slots_per_epoch());
+        let decision_root = match epoch_start.checked_sub(1) {
+            None => Some(checkpoint.root),
+            Some(last) => self.fork_choice().get_ancestor(&checkpoint.root, last),
+        };
+        if let Some(root) = decision_root {
+            if let Some(shuffling) = lock(&self.shufflings).get(&(checkpoint.epoch, root)) {
+                return Ok(shuffling.clone());
+            }
+        }
+        let base = self.get_block_state(&checkpoint.root)?;
+        self.shuffling_at(checkpoint.root, &base.state, checkpoint.epoch)
+    }
+
+    /// The balances fork choice weighs votes with: those of the justified checkpoint's state
+    /// (the block's post-state advanced to the epoch's first slot).
     pub(crate) fn justified_balances(
         &self,
         checkpoint: &Checkpoint,
-    ) -> Result<JustifiedBalances, String> {
-        let state = self
-            .checkpoint_state(checkpoint)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<JustifiedBalances, BeaconChainError> {
+        let base = self.get_block_state(&checkpoint.root)?;
+        let epoch_start = checkpoint.epoch.saturating_mul(E::slots_per_epoch());
+        let state = self.advance_state(&base.state, epoch_start)?;
         Ok(JustifiedBalances::from_state(*checkpoint, &state))
     }
 
     /// The proposer expected at `slot` on the branch of `parent_root` (whose post-state is
-    /// `parent_state`), from the proposer cache or computed for the whole epoch.
+    /// `parent_state`).
     pub(crate) fn expected_proposer(
         &self,
         parent_root: Hash256,
         parent_state: &BeaconState<E>,
         slot: Slot,
     ) -> Result<u64, BeaconChainError> {
-        let slots_per_epoch = E::slots_per_epoch();
-        let epoch = slot / slots_per_epoch;
-        let epoch_start = epoch.saturating_mul(slots_per_epoch);
-        // The shuffling of an epoch is fixed by the last block before it.
-        let decision_root = if parent_state.slot < epoch_start {
-            parent_root
-        } else {
-            parent_state
-                .get_block_root_at_slot(epoch_start.saturating_sub(1))
-                .unwrap_or(parent_root)
-        };
-        let key = (epoch, decision_root);
-        if let Some(proposers) = lock(&self.proposers).get(&key) {
-            if let Some(p) = proposers.get((slot - epoch_start) as usize) {
-                return Ok(*p);
-            }
-        }
-        let advanced;
-        let state = if parent_state.current_epoch() < epoch {
-            let mut s = parent_state.clone();
-            process_slots(&mut s, epoch_start, &self.spec)?;
-            advanced = s;
-            &advanced
-        } else {
-            parent_state
-        };
-        let proposers = (epoch_start..epoch_start + slots_per_epoch)
-            .map(|s| get_beacon_proposer_index_at_slot(state, s, &self.spec))
-            .collect::<Result<Vec<_>, _>>()?;
-        let proposer = proposers[(slot - epoch_start) as usize];
-        lock(&self.proposers).insert(key, Arc::new(proposers));
-        Ok(proposer)
+        let shuffling = self.shuffling_at(parent_root, parent_state, Self::epoch_of(slot))?;
+        shuffling
+            .proposer::<E>(slot)
+            .ok_or(BeaconChainError::SlotNotInShuffling {
+                slot,
+                epoch: shuffling.epoch,
+            })
     }
 
     /// `get_ancestor` on fork choice's tree.
@@ -363,9 +426,19 @@ impl<E: EthSpec> BeaconChain<E> {
         known: Option<(Hash256, &Arc<SignedBeaconBlock<E>>)>,
     ) -> Result<Hash256, BeaconChainError> {
         let current_slot = self.current_slot()?;
+        // New justified balances may need a state from the database and an epoch
+        // transition: get them before taking fork choice's write lock, which every
+        // attestation from the network waits on.
+        let needed = self.fork_choice().justified_balances_needed(current_slot);
+        let mut prefetched = needed.map(|checkpoint| self.justified_balances(&checkpoint));
         let new_head_root = {
             let mut fc = write(&self.fork_choice);
-            fc.get_head(current_slot, |c| self.justified_balances(c))?
+            fc.get_head(current_slot, |checkpoint| match prefetched.take() {
+                Some(Ok(balances)) if balances.checkpoint == *checkpoint => Ok(balances),
+                _ => self
+                    .justified_balances(checkpoint)
+                    .map_err(|e| e.to_string()),
+            })?
         };
         let old_head = self.head();
         if new_head_root != old_head.block_root {
@@ -375,14 +448,65 @@ impl<E: EthSpec> BeaconChain<E> {
             self.switch_head(&old_head, new_head_root, known)?;
         }
         let new_finalized = self.finalized_checkpoint();
+        if new_finalized.epoch > *lock(&self.finalization_handled) {
+            let sent = self
+                .migrator
+                .get()
+                .is_some_and(|migrator| migrator.send(new_finalized).is_ok());
+            if !sent {
+                self.finalize_if_new(new_finalized)?;
+            }
+        }
+        Ok(new_head_root)
+    }
+
+    /// `on_finalization` unless that epoch's migration is done. The caller holds
+    /// `import_lock` (the database, fork choice and the head change together).
+    fn finalize_if_new(&self, finalized: Checkpoint) -> Result<(), BeaconChainError> {
         // Held through the migration: one migration at a time, and a failed one is retried
         // at the next head update.
         let mut handled = lock(&self.finalization_handled);
-        if new_finalized.epoch > *handled {
-            self.on_finalization(new_finalized)?;
-            *handled = new_finalized.epoch;
+        if finalized.epoch > *handled {
+            self.on_finalization(finalized)?;
+            *handled = finalized.epoch;
         }
-        Ok(new_head_root)
+        Ok(())
+    }
+
+    /// From now on, run finality's database migration and pruning on a thread of their own,
+    /// so the import that finalizes returns without waiting for them. Migrations stay
+    /// serialised with imports (the thread takes `import_lock`), so the database and fork
+    /// choice reach the disk together as before: a kill at any moment leaves a migration
+    /// that `catch_up_finalization` finishes at the next start. The thread ends with the
+    /// chain.
+    pub fn spawn_migrator(self: &Arc<Self>) -> std::io::Result<()> {
+        let (sender, receiver) = mpsc::channel::<Checkpoint>();
+        let chain = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("migrator".into())
+            .spawn(move || {
+                while let Ok(mut finalized) = receiver.recv() {
+                    // Several finalities queued behind a long migration: the latest covers all.
+                    while let Ok(newer) = receiver.try_recv() {
+                        finalized = newer;
+                    }
+                    let Some(chain) = chain.upgrade() else {
+                        return;
+                    };
+                    let _import = lock(&chain.import_lock);
+                    if let Err(e) = chain.finalize_if_new(finalized) {
+                        tracing::warn!(
+                            epoch = finalized.epoch,
+                            error = %e,
+                            "Finality migration failed; retried at the next head update"
+                        );
+                    }
+                }
+            })?;
+        // A second call leaves the first thread in charge; this one's channel closes and
+        // its thread ends.
+        let _ = self.migrator.set(sender);
+        Ok(())
     }
 
     fn switch_head(

@@ -3,11 +3,10 @@
 
 use crate::beacon_chain::BeaconChain;
 use crate::errors::BeaconChainError;
-use state_processing::helpers::accessors::{committee_cache, get_beacon_proposer_index};
+use state_processing::helpers::accessors::get_beacon_proposer_index;
 use state_processing::per_block_processing::{
     process_block, randao_signature_set, VerifySignatures,
 };
-use state_processing::process_slots;
 use types::{
     AttestationData, BeaconBlock, BeaconBlockBody, BeaconState, Checkpoint, EthSpec, Hash256,
     SignatureBytes, Slot, VariableList,
@@ -21,16 +20,6 @@ pub struct ProducedBlock<E: EthSpec> {
 }
 
 impl<E: EthSpec> BeaconChain<E> {
-    /// The head state advanced through empty slots to `slot` (a clone; the head is untouched).
-    pub fn head_state_at_slot(&self, slot: Slot) -> Result<BeaconState<E>, BeaconChainError> {
-        let head = self.head();
-        let mut state = (*head.state).clone();
-        if state.slot < slot {
-            process_slots(&mut state, slot, &self.spec)?;
-        }
-        Ok(state)
-    }
-
     /// `produce_block` (validator.md, "Constructing the BeaconBlock"): a block for `slot` on
     /// the head with the proposer's `randao_reveal` (checked, so a bad one fails here rather
     /// than in every peer), the eth1 vote, deposits, and the best operations of the pool, the
@@ -97,8 +86,7 @@ impl<E: EthSpec> BeaconChain<E> {
                 parent_state.slot
             )));
         }
-        let mut state = parent_state.clone();
-        process_slots(&mut state, slot, &self.spec)?;
+        let mut state = self.advance_state(parent_state, slot)?.into_owned();
         let proposer_index = get_beacon_proposer_index(&state, &self.spec)?;
 
         let randao = randao_signature_set(
@@ -176,32 +164,26 @@ impl<E: EthSpec> BeaconChain<E> {
     ) -> Result<AttestationData, BeaconChainError> {
         let epoch = Self::epoch_of(slot);
         let epoch_start = epoch.saturating_mul(E::slots_per_epoch());
-        let advanced;
-        let state = if block_state.current_epoch() < epoch {
-            let mut s = block_state.clone();
-            process_slots(&mut s, epoch_start, &self.spec)?;
-            advanced = s;
-            &advanced
-        } else {
-            block_state
-        };
-        let committees = committee_cache(state, epoch, &self.spec)?;
+        // The shuffling carries the justified checkpoint of the epoch's start: no copy of the
+        // state and no epoch transition per request when the head is in an earlier epoch.
+        let shuffling = self.shuffling_at(block_root, block_state, epoch)?;
+        let committees = &shuffling.committees;
         if index >= committees.committees_per_slot() {
             return Err(BeaconChainError::BlockProduction(format!(
                 "committee index {index} is not below {} at slot {slot}",
                 committees.committees_per_slot()
             )));
         }
-        let target_root = if state.slot <= epoch_start {
+        let target_root = if block_state.slot <= epoch_start {
             block_root
         } else {
-            state.get_block_root(epoch)?
+            block_state.get_block_root(epoch)?
         };
         Ok(AttestationData {
             slot,
             index,
             beacon_block_root: block_root,
-            source: state.current_justified_checkpoint,
+            source: shuffling.current_justified_checkpoint,
             target: Checkpoint {
                 epoch,
                 root: target_root,

@@ -1,10 +1,11 @@
 //! Block verification and import, one type per stage.
 //!
 //! `SignedBeaconBlock` → [`GossipVerifiedBlock`] (every rule of the `beacon_block` topic,
-//! p2p-interface.md v1.0.1, proposer signature included) → imported (full state transition
-//! with the body's signatures in one batch, fork choice, one atomic database write, head).
-//! The private field means only `GossipVerifiedBlock::new` makes one, so import can skip what
-//! gossip verification already did. Blocks from sync or the API enter through
+//! p2p-interface.md v1.0.1, proposer signature included) → `ExecutedBlock` (the full state
+//! transition with the body's signatures in one batch and the state root checked, outside
+//! the import lock) → imported (fork choice, one atomic database write, head, under it).
+//! Private fields mean only the stage before makes each, so a later stage can skip what an
+//! earlier one did. Blocks from sync or the API enter through
 //! [`BeaconChain::process_block`], which runs the same checks minus the duplicate-proposal
 //! rule.
 
@@ -54,6 +55,19 @@ impl<E: EthSpec> GossipVerifiedBlock<E> {
     pub fn block_root(&self) -> Hash256 {
         self.block_root
     }
+}
+
+/// A gossip-verified block whose state transition ran: every signature verified (the body's
+/// in one batch), the post-state's root equal to the block's. Only import can take it further.
+struct ExecutedBlock<E: EthSpec> {
+    block: Arc<SignedBeaconBlock<E>>,
+    block_root: Hash256,
+    state: Arc<BeaconState<E>>,
+    state_root: Hash256,
+    parent_slot: Slot,
+    /// The writes of the states passed through empty slots.
+    intermediate: Vec<StoreOp<E>>,
+    timings: ImportTimings,
 }
 
 /// Time spent in each part of an import (the import benchmark reads these).
@@ -224,6 +238,19 @@ impl<E: EthSpec> BeaconChain<E> {
             .map(|(root, _)| root)
     }
 
+    /// A block of the node's own validators, from the API (`publishBlock`): the checks of
+    /// [`Self::process_block`], then the import; once imported its proposer counts as seen
+    /// for the slot, so a second block of that proposer arriving by gossip is not forwarded.
+    pub fn process_published_block(
+        &self,
+        block: Arc<SignedBeaconBlock<E>>,
+    ) -> Result<Hash256, BlockError> {
+        let (slot, proposer) = (block.message.slot, block.message.proposer_index);
+        let root = self.process_block(block)?;
+        lock(&self.observed).block_producers.observe(slot, proposer);
+        Ok(root)
+    }
+
     /// The `beacon_block` topic: gossip verification, then import. A block whose parent is
     /// unknown is queued until the parent is imported.
     pub fn process_gossip_block(
@@ -296,40 +323,46 @@ impl<E: EthSpec> BeaconChain<E> {
         verified: GossipVerifiedBlock<E>,
         gossip_checks: Duration,
     ) -> Result<ImportTimings, BlockError> {
-        let _import = lock(&self.import_lock);
+        let executed = self.execute_block(verified, gossip_checks)?;
+        self.import_executed_block(executed)
+    }
+
+    /// The state transition of a gossip-verified block, outside the import lock (its parent's
+    /// state is shared and never changed): the parent's post-state advanced slot by slot to
+    /// the block's slot, every state passed on the way recorded (the database keeps a summary
+    /// of each and the full state at epoch boundaries), the body with all of its signatures
+    /// in one batch (the proposer's was checked already), and the state root.
+    fn execute_block(
+        &self,
+        verified: GossipVerifiedBlock<E>,
+        gossip_checks: Duration,
+    ) -> Result<ExecutedBlock<E>, BlockError> {
         let mut timings = ImportTimings {
             gossip_checks,
             ..Default::default()
         };
-        let block = verified.block;
-        let block_root = verified.block_root;
+        let GossipVerifiedBlock { block, block_root } = verified;
         if self.fork_choice().contains_block(&block_root) {
             return Err(BlockError::BlockIsAlreadyKnown(block_root));
         }
 
-        // The parent's post-state, advanced slot by slot to the block's slot; every state
-        // passed on the way is recorded (the database keeps a summary of each and the full
-        // state at epoch boundaries).
         let t = Instant::now();
         let parent = self.get_block_state(&block.message.parent_root)?;
         let mut state = (*parent.state).clone();
         timings.load_parent_state = t.elapsed();
 
         let t = Instant::now();
-        let mut ops = Vec::new();
         let mut intermediate = Vec::new();
         while state.slot < block.message.slot {
             let next = state.slot + 1;
             process_slots(&mut state, next, &self.spec).map_err(BlockError::SlotProcessing)?;
             if state.slot < block.message.slot {
                 let root = state.update_tree_hash_cache();
-                intermediate.push(root);
-                ops.push(intermediate_state_op(root, &state));
+                intermediate.push(intermediate_state_op(root, &state));
             }
         }
         timings.slots = t.elapsed();
 
-        // The body, all of its signatures in one batch (the proposer's was checked already).
         let t = Instant::now();
         process_block(
             &mut state,
@@ -350,9 +383,39 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         timings.state_root = t.elapsed();
 
-        let state = Arc::new(state);
+        Ok(ExecutedBlock {
+            block,
+            block_root,
+            state: Arc::new(state),
+            state_root,
+            parent_slot: parent.state.slot,
+            intermediate,
+            timings,
+        })
+    }
 
-        // Fork choice: the block, then the votes it carries.
+    /// An executed block joins the chain, under the import lock: fork choice (the block, then
+    /// the votes it carries), one atomic write, the state cache, the head.
+    fn import_executed_block(
+        &self,
+        executed: ExecutedBlock<E>,
+    ) -> Result<ImportTimings, BlockError> {
+        let ExecutedBlock {
+            block,
+            block_root,
+            state,
+            state_root,
+            parent_slot,
+            intermediate: mut ops,
+            mut timings,
+        } = executed;
+        let _import = lock(&self.import_lock);
+        // The same block may have been executed twice at once (gossip and the API).
+        if self.fork_choice().contains_block(&block_root) {
+            return Err(BlockError::BlockIsAlreadyKnown(block_root));
+        }
+        let skipped = ops.len();
+
         let t = Instant::now();
         let current_slot = self.current_slot()?;
         let tree_bytes = {
@@ -400,7 +463,7 @@ impl<E: EthSpec> BeaconChain<E> {
 
         let t = Instant::now();
         let epoch_boundary = BeaconChain::<E>::epoch_of(block.message.slot)
-            > BeaconChain::<E>::epoch_of(parent.state.slot);
+            > BeaconChain::<E>::epoch_of(parent_slot);
         self.recompute_head_with(Some((block_root, &block)))?;
         if epoch_boundary {
             self.persist_fork_choice()?;
@@ -409,7 +472,7 @@ impl<E: EthSpec> BeaconChain<E> {
         tracing::debug!(
             slot = block.message.slot,
             root = ?block_root,
-            skipped = intermediate.len(),
+            skipped,
             "Block imported"
         );
         Ok(timings)

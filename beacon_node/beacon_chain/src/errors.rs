@@ -48,6 +48,10 @@ pub enum BeaconChainError {
     Inconsistent(String),
     #[error("fork choice refused our own block: {0}")]
     ForkChoiceBlock(Box<InvalidBlock>),
+    #[error("no shuffling of epoch {epoch} from a state of the later epoch {state_epoch}")]
+    ShufflingFromLaterState { epoch: Epoch, state_epoch: Epoch },
+    #[error("slot {slot} is not in the shuffling's epoch {epoch}")]
+    SlotNotInShuffling { slot: Slot, epoch: Epoch },
 }
 
 impl From<ForkChoiceError> for BeaconChainError {

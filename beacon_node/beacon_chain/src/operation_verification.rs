@@ -10,7 +10,7 @@ use state_processing::helpers::predicates::is_slashable_validator;
 use state_processing::per_block_processing::{
     process_attester_slashing, process_proposer_slashing, process_voluntary_exit, VerifySignatures,
 };
-use state_processing::{process_slots, BlockProcessingError};
+use state_processing::BlockProcessingError;
 use std::collections::HashSet;
 use types::{AttesterSlashing, BeaconState, EthSpec, ProposerSlashing, SignedVoluntaryExit};
 
@@ -59,13 +59,10 @@ pub(crate) struct ObservedOperations {
 impl<E: EthSpec> BeaconChain<E> {
     /// The head state at the current epoch (operations are judged as a block now would).
     fn state_for_operations(&self) -> Result<BeaconState<E>, BeaconChainError> {
-        let head = self.head();
-        let mut state = (*head.state).clone();
         let epoch_start = Self::epoch_of(self.current_slot()?).saturating_mul(E::slots_per_epoch());
-        if state.slot < epoch_start {
-            process_slots(&mut state, epoch_start, &self.spec)?;
-        }
-        Ok(state)
+        // The checks run the operation on this copy, so it is a copy; the epoch transition
+        // to reach it is shared with the other users of the advanced head.
+        Ok((*self.head_state_advanced_to(epoch_start)?.1).clone())
     }
 
     /// The `voluntary_exit` topic's rules; a valid exit joins the pool.

@@ -469,3 +469,90 @@ fn a_chain_started_from_a_finalized_checkpoint_syncs_and_finalizes() {
     assert_eq!(state.finalized_checkpoint.epoch, 6);
     assert_eq!(h2.chain.finalized_checkpoint().epoch, 6);
 }
+
+#[test]
+fn a_shuffling_across_empty_slots_is_that_of_the_advanced_state() {
+    use state_processing::helpers::accessors::{
+        committee_cache, get_beacon_proposer_index_at_slot,
+    };
+    let h = harness();
+    let spe = slots_per_epoch();
+    run_slots(&h, 1, 3 * spe - 3, &everyone);
+    // The last blocks before epoch 3 and its first slots stay empty: the target of epoch 3
+    // is the block at slot 3 * spe - 3, whose state is an epoch transition short.
+    let head = h.chain.head();
+    let target = types::Checkpoint {
+        epoch: 3,
+        root: head.block_root,
+    };
+    let shuffling = h.chain.checkpoint_shuffling(&target).unwrap();
+    let mut advanced = (*head.state).clone();
+    state_processing::process_slots(&mut advanced, 3 * spe, &h.chain.spec).unwrap();
+    let expected = committee_cache(&advanced, 3, &h.chain.spec).unwrap();
+    assert_eq!(shuffling.epoch, 3);
+    assert_eq!(shuffling.committees.shuffling(), expected.shuffling());
+    assert_eq!(
+        shuffling.committees.committees_per_slot(),
+        expected.committees_per_slot()
+    );
+    for slot in 3 * spe..4 * spe {
+        assert_eq!(
+            shuffling.proposer::<E>(slot),
+            Some(get_beacon_proposer_index_at_slot(&advanced, slot, &h.chain.spec).unwrap()),
+            "proposer at slot {slot}"
+        );
+    }
+    assert_eq!(shuffling.proposer::<E>(4 * spe), None);
+    assert_eq!(
+        shuffling.current_justified_checkpoint,
+        advanced.current_justified_checkpoint
+    );
+    // The same shuffling serves the branch's blocks of epoch 3 and attestation data.
+    let again = h
+        .chain
+        .shuffling_at(head.block_root, &head.state, 3)
+        .unwrap();
+    assert!(
+        Arc::ptr_eq(&shuffling, &again),
+        "one cache entry per epoch and branch"
+    );
+    h.set_slot(3 * spe + 1).unwrap();
+    let data = h.chain.produce_attestation_data(3 * spe + 1, 0).unwrap();
+    assert_eq!(data.source, advanced.current_justified_checkpoint);
+    assert_eq!(data.target, target);
+}
+
+#[test]
+fn with_the_migrator_thread_finality_still_moves_the_database_split() {
+    let h = harness();
+    h.chain.spawn_migrator().unwrap();
+    let spe = slots_per_epoch();
+    run_slots(&h, 1, 5 * spe - 1, &everyone);
+    // Subscribed for the last slot only, so the channel (256 events) cannot overflow.
+    let mut events = h.chain.events.subscribe();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok(event) = events.blocking_recv() {
+            if sender.send(event).is_err() {
+                return;
+            }
+        }
+    });
+    run_slots(&h, 5 * spe, 5 * spe, &everyone);
+    // Entering epoch 5 finalized epoch 3; the migration runs on the thread, then announces.
+    let finalized = h.chain.head().state.finalized_checkpoint;
+    assert_eq!(finalized.epoch, 3);
+    loop {
+        match receiver.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(beacon_chain::ChainEvent::FinalizedCheckpoint {
+                epoch: 3, block, ..
+            }) => {
+                assert_eq!(block, finalized.root);
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => panic!("no finalization of epoch 3 announced: {e}"),
+        }
+    }
+    assert_eq!(h.chain.store.split().block_root, finalized.root);
+}

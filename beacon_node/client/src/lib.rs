@@ -401,6 +401,9 @@ impl<E: EthSpec> Client<E> {
             .await
             .map_err(|e| ClientError::Genesis(format!("start-up failed: {e}")))??;
         let chain = Arc::new(chain);
+        chain.spawn_migrator().map_err(|e| {
+            ClientError::Genesis(format!("could not start the migrator thread: {e}"))
+        })?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let network = match config.network.clone() {
             Some(network_config) => Some(Arc::new(

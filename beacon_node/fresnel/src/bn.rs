@@ -63,6 +63,9 @@ pub struct BnArgs {
     /// Keep a full finalized state every this many slots (a multiple of SLOTS_PER_EPOCH).
     #[arg(long, default_value_t = 2048)]
     slots_per_restore_point: u64,
+    /// The database's page cache in MiB (the chain caches recent states itself).
+    #[arg(long, default_value_t = store::DEFAULT_CACHE_MIB)]
+    db_cache_mib: u64,
     #[command(flatten)]
     p2p: P2pArgs,
 }
@@ -196,7 +199,7 @@ pub fn run(args: BnArgs) -> Result<()> {
         metrics_address: args
             .metrics
             .then_some(SocketAddr::new(args.metrics_address, args.metrics_port)),
-        store: store_config(args.slots_per_restore_point),
+        store: store_config(args.slots_per_restore_point, args.db_cache_mib),
         eth1: (!args.eth1_endpoints.is_empty()).then(|| {
             eth1::Eth1Config::new(
                 args.eth1_endpoints.clone(),
@@ -237,9 +240,10 @@ fn parse_wss_checkpoint(text: &str) -> Result<types::Checkpoint, String> {
     })
 }
 
-fn store_config(slots_per_restore_point: u64) -> store::StoreConfig {
+fn store_config(slots_per_restore_point: u64, cache_mib: u64) -> store::StoreConfig {
     store::StoreConfig {
         slots_per_restore_point,
+        cache_mib,
         ..Default::default()
     }
 }

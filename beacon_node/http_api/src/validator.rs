@@ -12,7 +12,6 @@ use eth2_api_types::{
 };
 use serde::Deserialize;
 use state_processing::helpers::accessors::{committee_cache, get_beacon_proposer_index_at_slot};
-use state_processing::process_slots;
 use std::sync::Arc;
 use types::{
     Attestation, BeaconState, EthSpec, Hash256, SignatureBytes, SignedAggregateAndProof,
@@ -92,10 +91,10 @@ fn state_at_epoch<E: EthSpec>(
     let head = chain.head();
     let start = epoch * E::slots_per_epoch();
     if head.state.current_epoch() < epoch {
-        let mut state = (*head.state).clone();
-        process_slots(&mut state, start, &chain.spec)
+        let (head_root, state) = chain
+            .head_state_advanced_to(start)
             .map_err(|e| ApiError::server_error(e.to_string()))?;
-        return Ok((Arc::new(state), head.block_root));
+        return Ok((state, head_root));
     }
     if head.state.current_epoch() == epoch || head.state.previous_epoch() == epoch {
         return Ok((head.state.clone(), head.block_root));
@@ -412,7 +411,7 @@ pub fn routes<E: EthSpec>(
                 let block = Arc::new(block);
                 let to_publish = block.clone();
                 let outcome =
-                    tokio::task::spawn_blocking(move || chain.process_gossip_block(block))
+                    tokio::task::spawn_blocking(move || chain.process_published_block(block))
                         .await
                         .map_err(|e| warp::reject::custom(ApiError::server_error(e.to_string())))?;
                 match outcome {

@@ -71,7 +71,7 @@ impl<E: EthSpec> HotColdDB<E> {
         spec: Arc<ChainSpec>,
     ) -> Result<Self, StoreError> {
         config.validate::<E>()?;
-        let kv = SledStore::open(path, config.flush_every_ms)?;
+        let kv = SledStore::open(path, config.flush_every_ms, config.cache_mib)?;
         Self::from_kv(Box::new(kv), config, spec)
     }
 

@@ -55,7 +55,9 @@ pub use errors::{ReplayError, StoreError};
 pub use hot_cold::{HotColdDB, StoreOp};
 pub use kv::{ColumnEntry, ColumnIter, DBColumn, KeyValueOp, KeyValueStore};
 pub use memory_store::MemoryStore;
-pub use metadata::{AnchorInfo, BackfillInfo, Split, StoreConfig, SCHEMA_VERSION};
+pub use metadata::{
+    AnchorInfo, BackfillInfo, Split, StoreConfig, DEFAULT_CACHE_MIB, SCHEMA_VERSION,
+};
 pub use replay::replay_blocks;
 pub use sled_store::SledStore;
 pub use summary::HotStateSummary;

@@ -13,6 +13,9 @@ pub(crate) const SPLIT_KEY: &[u8] = b"split";
 pub(crate) const ANCHOR_KEY: &[u8] = b"anchor";
 pub(crate) const BACKFILL_KEY: &[u8] = b"backfill";
 
+/// sled's page cache unless configured ([`StoreConfig::cache_mib`]).
+pub const DEFAULT_CACHE_MIB: u64 = 64;
+
 /// How the database is laid out and flushed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -21,6 +24,10 @@ pub struct StoreConfig {
     pub slots_per_restore_point: u64,
     /// How often sled persists by itself, in milliseconds (0: only on explicit flushes).
     pub flush_every_ms: u64,
+    /// sled's page cache, in MiB. sled's own default is 1 GiB, which a node fills with
+    /// pages of states it wrote and never reads again; the chain keeps its own caches of
+    /// what it reads.
+    pub cache_mib: u64,
 }
 
 impl Default for StoreConfig {
@@ -28,6 +35,7 @@ impl Default for StoreConfig {
         StoreConfig {
             slots_per_restore_point: 2048,
             flush_every_ms: 500,
+            cache_mib: DEFAULT_CACHE_MIB,
         }
     }
 }

@@ -11,12 +11,14 @@ pub struct SledStore {
 
 impl SledStore {
     /// Open (or create) the database at `path`; sled persists by itself every
-    /// `flush_every_ms` milliseconds (0: only on [`KeyValueStore::flush`] and on close).
-    pub fn open(path: &Path, flush_every_ms: u64) -> Result<Self, StoreError> {
+    /// `flush_every_ms` milliseconds (0: only on [`KeyValueStore::flush`] and on close) and
+    /// caches at most `cache_mib` MiB of pages.
+    pub fn open(path: &Path, flush_every_ms: u64, cache_mib: u64) -> Result<Self, StoreError> {
         let every = (flush_every_ms > 0).then_some(flush_every_ms);
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(every)
+            .cache_capacity(cache_mib.saturating_mul(1 << 20))
             .open()?;
         Ok(SledStore { db })
     }
@@ -65,20 +67,20 @@ mod tests {
     #[test]
     fn columns_are_separate_and_ordered_in_sled() {
         let dir = tempfile::tempdir().unwrap();
-        columns_are_separate_and_ordered(&SledStore::open(dir.path(), 500).unwrap());
+        columns_are_separate_and_ordered(&SledStore::open(dir.path(), 500, 8).unwrap());
     }
 
     #[test]
     fn sled_batches_are_never_seen_in_part() {
         let dir = tempfile::tempdir().unwrap();
-        batches_are_never_seen_in_part(SledStore::open(dir.path(), 500).unwrap());
+        batches_are_never_seen_in_part(SledStore::open(dir.path(), 500, 8).unwrap());
     }
 
     #[test]
     fn sled_writes_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let kv = SledStore::open(dir.path(), 0).unwrap();
+            let kv = SledStore::open(dir.path(), 0, 8).unwrap();
             kv.write_batch(vec![KeyValueOp::Put(
                 DBColumn::Block,
                 b"k".to_vec(),
@@ -87,7 +89,8 @@ mod tests {
             .unwrap();
             kv.flush().unwrap();
         }
-        let kv = crate::test_utils::open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
+        let kv =
+            crate::test_utils::open_when_unlocked(|| SledStore::open(dir.path(), 0, 8)).unwrap();
         assert_eq!(kv.get(DBColumn::Block, b"k").unwrap(), Some(b"v".to_vec()));
         assert!(kv.exists(DBColumn::Block, b"k").unwrap());
         assert!(!kv.exists(DBColumn::HotState, b"k").unwrap());

@@ -26,6 +26,7 @@ pub(crate) fn config() -> StoreConfig {
     StoreConfig {
         slots_per_restore_point: 16,
         flush_every_ms: 500,
+        cache_mib: 8,
     }
 }
 

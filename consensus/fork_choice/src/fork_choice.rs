@@ -478,6 +478,26 @@ impl ForkChoice {
         }
     }
 
+    /// The justified checkpoint `get_head(current_slot)` will weigh votes with, if its
+    /// balances are not the ones held: the caller can fetch them before it takes the lock
+    /// that `get_head` runs under. Mirrors `on_tick`'s rule: an epoch start passed on the
+    /// way brings in the best justified checkpoint when it is newer.
+    pub fn justified_balances_needed(&self, current_slot: Slot) -> Option<Checkpoint> {
+        let crosses_epoch_start = current_slot > self.current_slot
+            && self.epoch_at(current_slot) > self.epoch_at(self.current_slot);
+        let justified = if crosses_epoch_start
+            && self.best_justified_checkpoint.epoch > self.justified_checkpoint.epoch
+        {
+            self.best_justified_checkpoint
+        } else {
+            self.justified_checkpoint
+        };
+        match &self.justified_balances {
+            Some(held) if held.checkpoint == justified => None,
+            _ => Some(justified),
+        }
+    }
+
     /// `get_head` (fork-choice.md) at `current_slot`. `justified_balances` is called only when
     /// the justified checkpoint changed since the balances were last taken; it returns the
     /// balances of the checkpoint's state.

@@ -227,7 +227,7 @@ fn a_reopened_database_has_everything_and_checks_schema_and_config() {
 
     // Another schema version on disk.
     {
-        let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
+        let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0, 8)).unwrap();
         kv.write_batch(vec![KeyValueOp::Put(
             DBColumn::Metadata,
             b"schema_version".to_vec(),
@@ -343,7 +343,7 @@ fn corrupt_values_are_decode_errors_naming_column_and_key() {
     drop(open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).unwrap());
     for key in [&b"split"[..], b"config", b"schema_version", b"anchor"] {
         {
-            let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
+            let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0, 8)).unwrap();
             kv.write_batch(vec![KeyValueOp::Put(
                 DBColumn::Metadata,
                 key.to_vec(),
@@ -355,7 +355,7 @@ fn corrupt_values_are_decode_errors_naming_column_and_key() {
             open_when_unlocked(|| HotColdDB::<E>::open(dir.path(), config(), spec())).map(|_| ()),
             DBColumn::Metadata,
         );
-        let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0)).unwrap();
+        let kv = open_when_unlocked(|| SledStore::open(dir.path(), 0, 8)).unwrap();
         kv.write_batch(vec![KeyValueOp::Delete(DBColumn::Metadata, key.to_vec())])
             .unwrap();
         drop(kv);

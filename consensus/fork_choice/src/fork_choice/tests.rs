@@ -368,6 +368,44 @@ fn on_tick_adopts_best_justified_even_when_jumping_over_the_epoch_start() {
     assert_eq!(t.fc.justified_checkpoint(), cp(2, c));
 }
 
+#[test]
+fn justified_balances_needed_names_the_checkpoint_get_head_will_ask_for() {
+    let mut t = Scenario::new();
+    let g = cp(0, t.genesis);
+    // The anchor's balances are held: nothing to fetch.
+    assert_eq!(t.fc.justified_balances_needed(1), None);
+    t.fc.on_tick(3 * SLOTS);
+    let a = t.add(1, SLOTS, t.genesis, g, g).unwrap();
+    t.add(2, 2 * SLOTS, a, cp(1, a), g).unwrap();
+    // (1, a) became justified inside on_block: its balances are new.
+    assert_eq!(t.fc.justified_balances_needed(3 * SLOTS), Some(cp(1, a)));
+    t.head();
+    assert_eq!(t.fc.justified_balances_needed(3 * SLOTS), None);
+    // A better justified checkpoint waits as best_justified until the next epoch start.
+    t.fc.on_tick(3 * SLOTS + SAFE_SLOTS);
+    let c = t.add(3, SLOTS + 1, t.genesis, g, g).unwrap();
+    t.add(4, 3 * SLOTS, c, cp(2, c), g).unwrap();
+    assert_eq!(
+        t.fc.justified_balances_needed(3 * SLOTS + SAFE_SLOTS + 1),
+        None
+    );
+    assert_eq!(
+        t.fc.justified_balances_needed(5 * SLOTS + 3),
+        Some(cp(2, c))
+    );
+    // And get_head asks for exactly that one.
+    let mut asked = None;
+    t.fc.get_head(5 * SLOTS + 3, |checkpoint| {
+        asked = Some(*checkpoint);
+        Ok(JustifiedBalances {
+            checkpoint: *checkpoint,
+            balances: vec![32_000_000_000; 4],
+        })
+    })
+    .unwrap();
+    assert_eq!(asked, Some(cp(2, c)));
+}
+
 // ---- test_on_attestation.py ----
 
 fn attestation_scenario() -> (Scenario, Hash256) {

@@ -217,12 +217,28 @@ pub fn get_domain<E: EthSpec>(
     epoch: Option<Epoch>,
 ) -> Domain {
     let epoch = epoch.unwrap_or_else(|| state.current_epoch());
-    let fork_version = if epoch < state.fork.epoch {
-        state.fork.previous_version
+    get_domain_from_fork(
+        &state.fork,
+        state.genesis_validators_root,
+        domain_type,
+        epoch,
+    )
+}
+
+/// `get_domain` (beacon-chain.md, Beacon state accessors) from the two fields of the state it
+/// reads, for callers that keep a shuffling and a fork rather than a whole state.
+pub fn get_domain_from_fork(
+    fork: &types::Fork,
+    genesis_validators_root: types::Root,
+    domain_type: DomainType,
+    epoch: Epoch,
+) -> Domain {
+    let fork_version = if epoch < fork.epoch {
+        fork.previous_version
     } else {
-        state.fork.current_version
+        fork.current_version
     };
-    compute_domain(domain_type, fork_version, state.genesis_validators_root)
+    compute_domain(domain_type, fork_version, genesis_validators_root)
 }
 
 /// `get_attesting_indices` (beacon-chain.md, Beacon state accessors), in committee order.

@@ -29,6 +29,14 @@ impl PubkeyCache {
         }
     }
 
+    /// The decompressed key of validator `index` without checking bytes: for a caller that
+    /// knows `index` is a validator of a state sharing this cache (a committee member of a
+    /// shuffling built from such a state, after [`Self::extend_from`] with its registry).
+    pub fn get_by_index(&self, index: usize) -> Option<PublicKey> {
+        let keys = self.keys.read().ok()?;
+        keys.get(index)?.1.clone()
+    }
+
     /// Number of keys cached.
     pub fn len(&self) -> usize {
         self.keys.read().map(|k| k.len()).unwrap_or(0)
