@@ -44,7 +44,23 @@ enum Command {
     Account(account::AccountCommand),
 }
 
+/// glibc gives threads that allocate at once arenas of their own (up to 8 per core) and
+/// seldom returns what they free: at 16,384 validators a lone beacon node's RSS after 4
+/// epochs was 643 MiB with glibc's default and 356 MiB with 2 arenas (issue 10's note). An
+/// operator's own `MALLOC_ARENA_MAX` is left to glibc.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter, and runs before any other thread
+        // of this process exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 fn main() {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -31,7 +31,14 @@ impl SubnetService {
         spec: &ChainSpec,
     ) -> Vec<NetworkCommand<E>> {
         let now = Instant::now();
-        let mut commands = Vec::new();
+        // One command per subnet and kind, the latest end winning: a validator client with
+        // 16,384 validators sends as many subscriptions at once, and one command each would
+        // overflow the network's command queue for the sake of 64 subnets.
+        let mut joins: HashMap<(u64, bool), Instant> = HashMap::new();
+        let mut join = |subnet: u64, until: Instant, long_lived: bool| {
+            let end = joins.entry((subnet, long_lived)).or_insert(until);
+            *end = (*end).max(until);
+        };
         for sub in subscriptions {
             // Subscriptions for slots long past or far ahead are ignored (the validator client
             // asks for the current and next epoch; anything else is a mistake or junk).
@@ -48,11 +55,7 @@ impl SubnetService {
                 // Until the end of the aggregation slot, with a slot of margin; bounded by
                 // the horizon above.
                 let slots_left = sub.slot.saturating_add(2).saturating_sub(current_slot) as u32;
-                commands.push(NetworkCommand::SubscribeSubnet {
-                    subnet,
-                    until: now + slot_duration * slots_left,
-                    long_lived: false,
-                });
+                join(subnet, now + slot_duration * slots_left, false);
             }
             let redraw_due = self
                 .validators
@@ -71,14 +74,27 @@ impl SubnetService {
                     .random_subnets_per_validator
                     .min(ATTESTATION_SUBNET_COUNT)
                 {
-                    commands.push(NetworkCommand::SubscribeSubnet {
-                        subnet: rng.gen_range(0..ATTESTATION_SUBNET_COUNT),
-                        until,
-                        long_lived: true,
-                    });
+                    join(rng.gen_range(0..ATTESTATION_SUBNET_COUNT), until, true);
                 }
             }
         }
+        let mut commands: Vec<NetworkCommand<E>> = joins
+            .into_iter()
+            .map(
+                |((subnet, long_lived), until)| NetworkCommand::SubscribeSubnet {
+                    subnet,
+                    until,
+                    long_lived,
+                },
+            )
+            .collect();
+        // In subnet order, so the commands do not depend on the map's order.
+        commands.sort_by_key(|c| match c {
+            NetworkCommand::SubscribeSubnet {
+                subnet, long_lived, ..
+            } => (*subnet, *long_lived),
+            _ => (u64::MAX, false),
+        });
         commands
     }
 }
@@ -135,7 +151,8 @@ mod tests {
                 )
             })
             .count();
-        assert_eq!(long, 2, "one random subnet per validator");
+        // One random subnet per validator: two, or one if both drew the same subnet.
+        assert!((1..=2).contains(&long), "{long} long-lived subscriptions");
         // The same validators again: nothing new but the aggregator's subnet.
         let again =
             service.on_subscriptions::<MinimalEthSpec>(&subs, 8, Duration::from_secs(6), &spec);
@@ -157,5 +174,48 @@ mod tests {
             2,
             "a valid slot with odd committees still subscribes"
         );
+    }
+
+    #[test]
+    fn thousands_of_subscriptions_become_at_most_one_command_per_subnet_and_kind() {
+        let spec = ChainSpec::minimal();
+        let mut service = SubnetService::default();
+        let subs: Vec<BeaconCommitteeSubscription> = (0..16_384u64)
+            .map(|validator_index| BeaconCommitteeSubscription {
+                validator_index,
+                committee_index: (validator_index / 8) % 4,
+                committees_at_slot: 4,
+                slot: 8 + validator_index % 8,
+                // One aggregator for each of the 32 committees of slots 8..16.
+                is_aggregator: validator_index < 32,
+            })
+            .collect();
+        let commands =
+            service.on_subscriptions::<MinimalEthSpec>(&subs, 8, Duration::from_secs(6), &spec);
+        assert!(commands.len() <= 2 * ATTESTATION_SUBNET_COUNT as usize);
+        let mut seen = std::collections::HashSet::new();
+        for command in &commands {
+            let NetworkCommand::SubscribeSubnet {
+                subnet, long_lived, ..
+            } = command
+            else {
+                panic!("only subscriptions expected");
+            };
+            assert!(seen.insert((*subnet, *long_lived)), "subnet {subnet} twice");
+        }
+        // Aggregators of 4 committees in each of 8 slots: 32 short-lived subnets.
+        let short = commands
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    NetworkCommand::SubscribeSubnet {
+                        long_lived: false,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(short, 32);
     }
 }
